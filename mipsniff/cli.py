@@ -1,0 +1,64 @@
+"""The `mipsniff` command line: parse arguments, call the library, render. No protocol logic here.
+
+Every command lives in this file as one function; shared output options are defined once below.
+User errors (`UserError`) print one line and exit 2; a traceback only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+import typer
+
+from mipsniff import __version__
+from mipsniff.errors import UserError
+
+app = typer.Typer(
+    name="mipsniff",
+    help="Analyze Mobile IPv6 handovers in packet captures and on live interfaces.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+
+
+class OutputFormat(str, Enum):
+    """The shared `--format` choices."""
+
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mipsniff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    _state["debug"] = debug
+
+
+# --- commands ---------------------------------------------------------------------------------------
+# Each command below is added by the module that owns it; keep each one a thin wrapper.
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning `UserError` into one line and exit status 2."""
+    try:
+        app()
+    except UserError as exc:
+        if _state["debug"]:
+            raise
+        print(f"mipsniff: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
