@@ -39,6 +39,15 @@ How a transport (the simulator in `mipsniff.sim`, or real sockets in `mipsniff.l
    and `GroundTruth` (what really happened and when; the simulator timestamps it with `now_ns` and builds
    the ground-truth JSON from it, see sample_pcaps/README.md).
 
+Constructors (configs in `mipsniff.agent.config`; `rng` is a `random.Random`; `start_ns` is "now" at creation):
+    router.Router(config: RouterConfig, rng, start_ns=0)      # RAs start at start_ns + initial_delay
+    ha.HomeAgent(config: HaConfig, rng, start_ns=0)           # also routes and advertises its home link
+    mn.MobileNode(config: MnConfig, rng, start_ns=0)          # interface starts down: send LinkUp
+    traffic.Host(config: HostConfig, rng, start_ns=0)         # a correspondent node
+    traffic.Ping / UdpStream / RtpStream(config: FlowConfig, rng, start_ns=0)   # generators
+Each machine keeps public attributes for inspection (e.g. `mn.bul`, `ha.binding_cache`, `ping.sent`) and
+the vty renderers `mn.render_bul()` / `ha.render_bc()` produce mip6d's `bul` / `bc` text.
+
 Packets are built and parsed with scapy (`mipsniff.agent.packets`), on purpose a different code from
 `dissectors/`. This module is stable: the simulator and the live lab are written against it.
 """
