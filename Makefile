@@ -2,7 +2,7 @@
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-DEBS    := tshark tcpdump radvd iproute2 iptables chromium
+DEBS    := tshark tcpdump radvd iproute2 iptables iputils-ping chromium
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test deps venv lint typecheck pytest samples bench notebook clean
