@@ -1,0 +1,215 @@
+"""Running the map step over many files: on this machine (a process pool) or on a Dask cluster.
+
+Both engines give the same summaries; only where the work runs differs.
+- `local`: a `ProcessPoolExecutor` with one process per core (or `workers=1`: in this process).
+- `dask`: `distributed` futures on a given `Client`, on a scheduler address (`tcp://host:8786`), or on a
+  `LocalCluster` started for the run. Workers must see the input files and the workdir at the same paths
+  (a shared file system on a real cluster).
+
+Failures: an exception in the map step is retried (`retries` more attempts). A worker process that
+dies is also retried: the local engine rebuilds its pool and resubmits the tasks that were in flight;
+Dask's scheduler reschedules the task on another worker and gives up after
+`distributed.scheduler.allowed-failures` deaths (`KilledWorker`). A file that still fails comes back as
+`unreadable` with the error, and the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from mipsniff.multi.files import FileStatus, FileSummary
+from mipsniff.multi.mapstep import MapTask, map_file
+
+MapFn = Callable[[MapTask], FileSummary]
+
+
+@dataclass(slots=True, kw_only=True)
+class Progress:
+    """Files done, packets read and the rate, written to a stream (stderr) as map tasks finish."""
+
+    total_files: int
+    stream: IO[str] | None = None
+    files_done: int = 0
+    packets: int = 0
+    reused: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def update(self, s: FileSummary) -> None:
+        self.files_done += 1
+        if s.status is FileStatus.unreadable:
+            self.failed += 1
+        elif s.reused:
+            self.reused += 1
+        else:
+            self.packets += s.packets
+        if self.stream is None:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        line = (
+            f"mipsniff: files {self.files_done}/{self.total_files}"
+            f" ({self.reused} reused, {self.failed} unreadable), "
+            f"{self.packets:,} packets read, {self.packets / elapsed:,.0f} packets/s"
+        )
+        end = "\r" if self.stream.isatty() and self.files_done < self.total_files else "\n"
+        print(line, end=end, file=self.stream, flush=True)
+
+
+def _failed(task: MapTask, exc: BaseException, attempts: int) -> FileSummary:
+    size = os.path.getsize(task.path) if os.path.exists(task.path) else 0
+    return FileSummary(
+        path=task.path,
+        sha256="",
+        size_bytes=size,
+        status=FileStatus.unreadable,
+        error=f"{type(exc).__name__}: {exc} (after {attempts} attempts)",
+    )
+
+
+def run_local(
+    tasks: Sequence[MapTask],
+    *,
+    workers: int | None = None,
+    retries: int = 2,
+    map_fn: MapFn = map_file,
+    progress: Progress | None = None,
+) -> list[FileSummary]:
+    """Map every task on this machine; results in task order."""
+    results: dict[int, FileSummary] = {}
+    n = workers or os.cpu_count() or 1
+    if n == 1:
+        for i, task in enumerate(tasks):
+            for attempt in range(1, retries + 2):
+                try:
+                    results[i] = map_fn(task)
+                    break
+                except Exception as exc:  # noqa: BLE001 - any failure of one file is retried, then reported
+                    if attempt == retries + 1:
+                        results[i] = _failed(task, exc, attempt)
+            if progress:
+                progress.update(results[i])
+        return [results[i] for i in range(len(tasks))]
+
+    attempts = dict.fromkeys(range(len(tasks)), 0)
+
+    def finish(i: int, summary: FileSummary) -> None:
+        results[i] = summary
+        if progress:
+            progress.update(summary)
+
+    pending = list(range(len(tasks)))
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=min(n, len(pending)))
+        running: dict[Future[FileSummary], int] = {}
+        broken = False
+
+        def submit(
+            i: int, pool: ProcessPoolExecutor = pool, running: dict[Future[FileSummary], int] = running
+        ) -> None:
+            attempts[i] += 1
+            running[pool.submit(map_fn, tasks[i])] = i
+
+        for i in pending:
+            submit(i)
+        pending = []
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i = running.pop(fut)
+                    err = fut.exception()
+                    if err is None:
+                        finish(i, fut.result())
+                    elif attempts[i] > retries:
+                        finish(i, _failed(tasks[i], err, attempts[i]))
+                    elif broken or isinstance(err, BrokenProcessPool):
+                        # A worker process died (killed, out of memory): every task in flight fails
+                        # with BrokenProcessPool; they run again in a fresh pool.
+                        broken = True
+                        pending.append(i)
+                    else:
+                        submit(i)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [results[i] for i in range(len(tasks))]
+
+
+def run_dask(
+    tasks: Sequence[MapTask],
+    *,
+    client: Any = None,
+    scheduler: str | None = None,
+    retries: int = 2,
+    map_fn: MapFn = map_file,
+    progress: Progress | None = None,
+) -> list[FileSummary]:
+    """Map every task on a Dask cluster; results in task order."""
+    from distributed import Client, as_completed
+
+    own_client = None
+    if client is None:
+        if scheduler:
+            own_client = client = Client(scheduler)
+        else:
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
+            own_client = client = Client(cluster)
+    try:
+        futures = {}
+        for i, task in enumerate(tasks):
+            fut = client.submit(
+                map_fn, task, retries=retries, pure=False, key=f"mipsniff-map-{i}-{time.time_ns()}"
+            )
+            futures[fut.key] = (i, fut)
+        results: dict[int, FileSummary] = {}
+        for fut in as_completed([f for _, f in futures.values()]):
+            i, _ = futures[fut.key]
+            if fut.status == "finished":
+                results[i] = fut.result()
+            else:
+                exc = fut.exception()
+                results[i] = _failed(tasks[i], exc, retries + 1)
+            if progress:
+                progress.update(results[i])
+            fut.release()
+        return [results[i] for i in range(len(tasks))]
+    finally:
+        if own_client is not None:
+            cluster_obj = getattr(own_client, "cluster", None)
+            own_client.close()
+            if cluster_obj is not None and scheduler is None:
+                cluster_obj.close()
+
+
+def run_map(
+    paths: Sequence[str],
+    workdir: str,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    retries: int = 2,
+    map_fn: MapFn = map_file,
+    progress_stream: IO[str] | None = sys.stderr,
+) -> list[FileSummary]:
+    """Run the map step over `paths` with the chosen engine."""
+    tasks = [MapTask(path=os.path.abspath(p), workdir=os.path.abspath(workdir)) for p in paths]
+    progress = Progress(total_files=len(tasks), stream=progress_stream)
+    if engine == "dask" or client is not None or scheduler:
+        return run_dask(
+            tasks, client=client, scheduler=scheduler, retries=retries, map_fn=map_fn, progress=progress
+        )
+    if engine != "local":
+        from mipsniff.errors import UserError
+
+        raise UserError(f"unknown engine {engine!r}: use local or dask")
+    return run_local(tasks, workers=workers, retries=retries, map_fn=map_fn, progress=progress)

@@ -1,0 +1,187 @@
+"""The map step and the engines: caching by content hash, retries, a killed worker, unreadable files."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pytest
+from multi_pcaps import write_pcap
+
+from mipsniff.multi.engine import run_map
+from mipsniff.multi.files import FileStatus, FileSummary, order_files
+from mipsniff.multi.mapstep import MapTask, map_file, read_frames
+
+# Dask workers are spawned processes: ship this module's map wrappers by value, not by import.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+T0 = 1_700_000_000_000_000_000
+
+
+def _ring(tmp: Path, n: int = 4, per: int = 25) -> list[Path]:
+    paths = []
+    for k in range(n):
+        frames = [(T0 + (k * per + i) * 1_000_000, bytes([k, i]) * 20) for i in range(per)]
+        # names run backwards in time: ordering must come from timestamps
+        paths.append(write_pcap(tmp / f"ring{n - k:02d}.pcap", frames))
+    return paths
+
+
+def _counting_map(task: MapTask) -> FileSummary:
+    """map_file that leaves a marker per real read, so a test can count reads across processes."""
+    s = map_file(task)
+    if not s.reused:
+        marks = Path(task.workdir) / "reads"
+        marks.mkdir(exist_ok=True)
+        (marks / f"{os.getpid()}-{Path(task.path).name}-{os.urandom(4).hex()}").touch()
+    return s
+
+
+def _kill_once_map(task: MapTask) -> FileSummary:
+    """Kills its own worker process the first time it sees file ring02.pcap (marker file in workdir)."""
+    marker = Path(task.workdir) / "killed-once"
+    if Path(task.path).name == "ring02.pcap" and not marker.exists():
+        marker.touch()
+        os._exit(9)
+    return map_file(task)
+
+
+def _always_fail_map(task: MapTask) -> FileSummary:
+    if Path(task.path).name == "ring03.pcap":
+        raise RuntimeError("simulated disk error")
+    return map_file(task)
+
+
+def _frames_of(summaries: list[FileSummary]) -> list[tuple[int, int, int, bytes]]:
+    ordered, _ = order_files(summaries)
+    return [fr for s in ordered if s.status is FileStatus.ok for fr in read_frames(s)]
+
+
+def _expected(paths: list[Path]) -> list[tuple[int, int, int, bytes]]:
+    from multi_pcaps import read_pcap
+
+    frames = []
+    for p in sorted(paths, key=lambda p: read_pcap(p)[2][0][0]):
+        frames += [(ts, 1, d) for ts, d in read_pcap(p)[2]]
+    return [(i + 1, ts, lt, d) for i, (ts, lt, d) in enumerate(frames)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_engine_merges_files_in_time_order_with_global_frame_numbers(
+    tmp_path: Path, workers: int
+) -> None:
+    paths = _ring(tmp_path)
+    out = run_map([str(p) for p in paths], str(tmp_path / "work"), workers=workers, progress_stream=None)
+    assert all(s.status is FileStatus.ok for s in out)
+    assert _frames_of(out) == _expected(paths)
+
+
+def test_content_hash_reuse_second_run_reads_nothing(tmp_path: Path) -> None:
+    paths = _ring(tmp_path)
+    work = tmp_path / "work"
+    first = run_map([str(p) for p in paths], str(work), workers=2, map_fn=_counting_map, progress_stream=None)
+    assert len(list((work / "reads").iterdir())) == 4
+    # a copy under another name is the same content: reused too
+    (tmp_path / "copy.pcap").write_bytes(paths[0].read_bytes())
+    second = run_map(
+        [str(p) for p in paths] + [str(tmp_path / "copy.pcap")],
+        str(work),
+        workers=2,
+        map_fn=_counting_map,
+        progress_stream=None,
+    )
+    assert len(list((work / "reads").iterdir())) == 4
+    assert all(s.reused for s in second)
+    assert _frames_of(second[:4]) == _frames_of(first)
+    # a new file in the ring buffer is the only one read
+    write_pcap(tmp_path / "ring00.pcap", [(T0 + 10**9, b"new")])
+    run_map(
+        [str(p) for p in [*paths, tmp_path / "ring00.pcap"]],
+        str(work),
+        workers=1,
+        map_fn=_counting_map,
+        progress_stream=None,
+    )
+    assert len(list((work / "reads").iterdir())) == 5
+
+
+def test_local_engine_survives_a_killed_worker(tmp_path: Path) -> None:
+    paths = _ring(tmp_path)
+    out = run_map(
+        [str(p) for p in paths],
+        str(tmp_path / "work"),
+        workers=2,
+        map_fn=_kill_once_map,
+        progress_stream=None,
+    )
+    assert (tmp_path / "work" / "killed-once").exists()
+    assert all(s.status is FileStatus.ok for s in out)
+    assert _frames_of(out) == _expected(paths)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_that_keeps_failing_is_named_unreadable_and_the_rest_comes_out(
+    tmp_path: Path, workers: int
+) -> None:
+    paths = _ring(tmp_path)
+    out = run_map(
+        [str(p) for p in paths],
+        str(tmp_path / "work"),
+        workers=workers,
+        map_fn=_always_fail_map,
+        retries=1,
+        progress_stream=None,
+    )
+    bad = [s for s in out if s.status is FileStatus.unreadable]
+    assert [Path(s.path).name for s in bad] == ["ring03.pcap"]
+    assert "simulated disk error" in (bad[0].error or "") and "2 attempts" in (bad[0].error or "")
+    good = [p for p in paths if p.name != "ring03.pcap"]
+    assert [fr[1:] for fr in _frames_of(out)] == [fr[1:] for fr in _expected(good)]
+
+
+def test_not_a_capture_is_unreadable_without_retry(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"this is not a capture file at all")
+    out = run_map([str(junk)], str(tmp_path / "work"), workers=1, progress_stream=None)
+    assert out[0].status is FileStatus.unreadable and out[0].error
+
+
+def test_progress_line_names_files_packets_and_rate(tmp_path: Path) -> None:
+    paths = _ring(tmp_path, n=2)
+    buf = io.StringIO()
+    run_map([str(p) for p in paths], str(tmp_path / "work"), workers=1, progress_stream=buf)
+    last = buf.getvalue().strip().splitlines()[-1]
+    assert "files 2/2" in last and "50 packets read" in last and "packets/s" in last
+
+
+def test_dask_engine_equals_local_and_survives_a_killed_worker(tmp_path: Path, dask_client: Any) -> None:
+    paths = _ring(tmp_path)
+    local = run_map([str(p) for p in paths], str(tmp_path / "w1"), workers=1, progress_stream=None)
+    out = run_map(
+        [str(p) for p in paths],
+        str(tmp_path / "w2"),
+        client=dask_client,
+        map_fn=_kill_once_map,
+        progress_stream=None,
+    )
+    assert (tmp_path / "w2" / "killed-once").exists()
+    assert all(s.status is FileStatus.ok for s in out)
+    assert _frames_of(out) == _frames_of(local) == _expected(paths)
+
+
+def test_dask_engine_names_a_failing_file_unreadable(tmp_path: Path, dask_client: Any) -> None:
+    paths = _ring(tmp_path)
+    out = run_map(
+        [str(p) for p in paths],
+        str(tmp_path / "w"),
+        client=dask_client,
+        map_fn=_always_fail_map,
+        retries=1,
+        progress_stream=None,
+    )
+    assert [Path(s.path).name for s in out if s.status is FileStatus.unreadable] == ["ring03.pcap"]
+    assert sum(s.status is FileStatus.ok for s in out) == 3
