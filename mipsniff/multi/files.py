@@ -46,10 +46,8 @@ class FileSummary:
     sha256: str
     size_bytes: int
     packets: int = 0
-    start_ns: int | None = None  # first frame's timestamp (file order)
-    end_ns: int | None = None  # last frame's timestamp (file order)
-    min_ns: int | None = None
-    max_ns: int | None = None
+    start_ns: int | None = None  # first frame's timestamp
+    end_ns: int | None = None  # last frame's timestamp
     link_types: tuple[int, ...] = ()
     relevant: int = 0  # frames kept for the reduce step
     parquet: str | None = None  # the intermediate file in the workdir
@@ -58,6 +56,7 @@ class FileSummary:
     duplicate_of: str | None = None
     first_frame: int = 0  # global number of this file's first frame (1-based; 0 = no frames)
     reused: bool = False  # True when the workdir already held this content's Parquet
+    warnings: tuple[str, ...] = ()  # the reader's warnings (truncated last record, ...)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,17 +153,18 @@ def order_files(summaries: list[FileSummary]) -> tuple[list[FileSummary], list[F
         first_by_hash[s.sha256] = s.path
         out.append(replace(s, first_frame=next_frame if s.packets else 0))
         next_frame += s.packets
-    read = [s for s in out if s.status is FileStatus.ok and s.min_ns is not None]
+    # Ranges are [first, last] frame timestamps: ring-buffer files are written in time order.
+    read = [s for s in out if s.status is FileStatus.ok and s.start_ns is not None]
     for i, a in enumerate(read):
         for b in read[i + 1 :]:
-            assert a.max_ns is not None and b.min_ns is not None and a.min_ns is not None
-            assert b.max_ns is not None
-            if b.min_ns < a.max_ns and a.min_ns < b.max_ns:
+            assert a.start_ns is not None and a.end_ns is not None
+            assert b.start_ns is not None and b.end_ns is not None
+            if b.start_ns < a.end_ns and a.start_ns < b.end_ns:
                 warnings.append(
                     FileWarning(
                         kind="overlap",
                         files=(a.path, b.path),
-                        detail=f"time ranges overlap by {(min(a.max_ns, b.max_ns) - b.min_ns) / 1e9:.6f} s; "
+                        detail=f"time ranges overlap by {(min(a.end_ns, b.end_ns) - b.start_ns) / 1e9:.6f} s; "
                         "frames are taken file after file, so times in the merged stream go backwards",
                     )
                 )

@@ -12,8 +12,9 @@ exact: it feeds the very packets the single-process path would, through the same
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mipsniff.multi.files import FileStatus, FileSummary, sha256_file
+from mipsniff.multi.relevance import PREFILTER_VERSION, ScanStats, scan
 
 # Bump when the set of frames kept or the columns change: old intermediate files are then ignored.
 MAP_VERSION = "1"
@@ -47,21 +49,12 @@ class MapTask:
     workdir: str
 
 
-def _frames(path: str) -> Iterator[FrameTuple]:
-    """Every frame of the capture as (index, ts_ns, linktype, data)."""
-    from mipsniff.multi.relevance import iter_frames
-
-    yield from iter_frames(path)
-
-
-def _keep() -> Callable[[int, bytes], bool]:
-    from mipsniff.multi.relevance import keep_frame
-
-    return keep_frame
+def _version() -> str:
+    return f"{MAP_VERSION}-{PREFILTER_VERSION}"
 
 
 def parquet_path(workdir: str, sha256: str) -> Path:
-    return Path(workdir) / f"{sha256}.v{MAP_VERSION}.parquet"
+    return Path(workdir) / f"{sha256}.v{_version()}.parquet"
 
 
 def _meta_to_summary(path: str, sha: str, size: int, pq_path: Path, meta: dict[bytes, bytes]) -> FileSummary:
@@ -77,8 +70,7 @@ def _meta_to_summary(path: str, sha: str, size: int, pq_path: Path, meta: dict[b
         packets=int(meta[b"mipsniff.packets"]),
         start_ns=opt(b"mipsniff.start_ns"),
         end_ns=opt(b"mipsniff.end_ns"),
-        min_ns=opt(b"mipsniff.min_ns"),
-        max_ns=opt(b"mipsniff.max_ns"),
+        warnings=tuple(json.loads(meta.get(b"mipsniff.warnings", b"[]"))),
         link_types=tuple(int(x) for x in lt.split(b",") if x),
         relevant=int(meta[b"mipsniff.relevant"]),
         parquet=str(pq_path),
@@ -91,7 +83,7 @@ def read_summary(pq_path: Path, path: str, sha: str, size: int) -> FileSummary |
         meta = pq.read_metadata(pq_path).metadata or {}
     except (OSError, pa.ArrowInvalid):
         return None
-    if meta.get(b"mipsniff.map_version") != MAP_VERSION.encode():
+    if meta.get(b"mipsniff.map_version") != _version().encode():
         return None
     return _meta_to_summary(path, sha, size, pq_path, meta)
 
@@ -112,47 +104,34 @@ def map_file(task: MapTask) -> FileSummary:
     cached = read_summary(out, path, sha, size)
     if cached is not None:
         return replace(cached, reused=True)
-    keep = _keep()
     Path(task.workdir).mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    packets = relevant = 0
-    start = end = lo = hi = None
-    link_types: set[int] = set()
+    stats = ScanStats()
+    relevant = 0
     cols: tuple[list[int], list[int], list[int], list[bytes]] = ([], [], [], [])
     try:
         with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
-            for index, ts_ns, linktype, data in _frames(path):
-                packets += 1
-                if start is None:
-                    start = lo = hi = ts_ns
-                end = ts_ns
-                if ts_ns < lo:  # type: ignore[operator]
-                    lo = ts_ns
-                elif ts_ns > hi:  # type: ignore[operator]
-                    hi = ts_ns
-                link_types.add(linktype)
-                if keep(linktype, data):
-                    relevant += 1
-                    cols[0].append(index)
-                    cols[1].append(ts_ns)
-                    cols[2].append(linktype)
-                    cols[3].append(data)
-                    if len(cols[0]) >= _BATCH:
-                        writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
-                        for c in cols:
-                            c.clear()
+            for index, ts_ns, linktype, data in scan(path, stats):
+                relevant += 1
+                cols[0].append(index)
+                cols[1].append(ts_ns)
+                cols[2].append(linktype)
+                cols[3].append(data)
+                if len(cols[0]) >= _BATCH:
+                    writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
+                    for c in cols:
+                        c.clear()
             if cols[0]:
                 writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
             meta = {
-                "mipsniff.map_version": MAP_VERSION,
+                "mipsniff.map_version": _version(),
                 "mipsniff.sha256": sha,
-                "mipsniff.packets": str(packets),
+                "mipsniff.packets": str(stats.packets),
                 "mipsniff.relevant": str(relevant),
-                "mipsniff.start_ns": "" if start is None else str(start),
-                "mipsniff.end_ns": "" if end is None else str(end),
-                "mipsniff.min_ns": "" if lo is None else str(lo),
-                "mipsniff.max_ns": "" if hi is None else str(hi),
-                "mipsniff.link_types": ",".join(str(x) for x in sorted(link_types)),
+                "mipsniff.start_ns": "" if stats.first_ts_ns is None else str(stats.first_ts_ns),
+                "mipsniff.end_ns": "" if stats.last_ts_ns is None else str(stats.last_ts_ns),
+                "mipsniff.link_types": ",".join(str(x) for x in stats.link_types),
+                "mipsniff.warnings": json.dumps(stats.warnings),
             }
             writer.add_key_value_metadata(meta)
     except UserError as exc:

@@ -18,8 +18,6 @@ def _s(path: str, sha: str, start: int | None, end: int | None, packets: int = 1
         packets=packets if start is not None else 0,
         start_ns=start,
         end_ns=end,
-        min_ns=start,
-        max_ns=end,
     )
 
 
