@@ -39,7 +39,7 @@ def make_ring(packets: int, files: int, outdir: Path, seed: int = 7) -> list[Pat
     per = -(-packets // files)
     raw = whole.read_bytes()
     head, off, rec = raw[:24], 24, struct.Struct("<IIII")
-    for k, name in enumerate(names):
+    for name in names:
         start = off
         for _ in range(per):
             if off >= len(raw):
