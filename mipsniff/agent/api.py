@@ -148,7 +148,10 @@ class Dropped:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Log:
-    """One mip6d-style log line, e.g. `mn_recv_ba: Got BA (status 0) from ...` (no timestamp prefix)."""
+    """One mip6d-style log message, e.g. `mn_recv_ba: Got BA (status 0) from ...` (no timestamp prefix).
+
+    It may contain `\n`: mip6d prints the lines after the first as continuation lines without a
+    timestamp (e.g. `mh_send: sending MH type 5` then `from <A>` and `to <A>`)."""
 
     text: str
 

@@ -478,3 +478,8 @@ def _parse_ra(ra: Packet, base: dict[str, object]) -> Parsed:
         prefixes=tuple(prefixes),
         **base,  # type: ignore[arg-type]
     )
+
+
+def nip6(addr: IPv6Address) -> str:
+    """mip6d's NIP6ADDR text: eight groups, no zero compression, no leading zeros (field notes 1.1)."""
+    return ":".join(f"{g:x}" for g in struct.unpack("!8H", addr.packed))
