@@ -1,0 +1,69 @@
+"""Private wire helpers: bounds checks, address formatting, Internet checksum (RFC 1071).
+
+Every read of the dissectors goes through `need()` first, so a short buffer raises `Truncated`
+(turned into a weird by the caller) and never an IndexError or struct.error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+
+from dissectors.weirds import Truncated, Weird
+
+UNSPECIFIED = IPv6Address(0)
+
+
+def need(layer: str, off: int, n: int, end: int) -> None:
+    """Raise `Truncated` unless `n` bytes are available at `off` before `end`."""
+    if n < 0 or off + n > end:
+        raise Truncated(layer, off, n, max(0, end - off))
+
+
+def ip6(data: bytes, off: int) -> IPv6Address:
+    return IPv6Address(data[off : off + 16])
+
+
+def ip4(data: bytes, off: int) -> IPv4Address:
+    return IPv4Address(data[off : off + 4])
+
+
+def mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def checksum_ok(pseudo: bytes, data: bytes, start: int, stop: int) -> bool:
+    """True if the one's-complement sum of pseudo-header + data[start:stop] is 0xFFFF (RFC 1071).
+
+    Uses 2**16 ≡ 1 (mod 0xFFFF): the sum of all 16-bit words modulo 0xFFFF equals the big integer
+    formed by the bytes modulo 0xFFFF, so no per-word Python loop is needed. A one's-complement sum
+    that is non-zero modulo 0xFFFF cannot be 0xFFFF; the pseudo-header always holds a non-zero next
+    header, so "negative zero" is the only zero residue reachable.
+    """
+    body = data[start:stop]
+    if len(body) & 1:
+        body = body + b"\x00"
+    total = int.from_bytes(pseudo, "big") + int.from_bytes(body, "big")
+    return total % 0xFFFF == 0
+
+
+def pseudo6(src: IPv6Address, dst: IPv6Address, length: int, proto: int) -> bytes:
+    """IPv6 pseudo-header (RFC 8200 §8.1). Its length is a multiple of 16 bits, so it can be
+    summed separately from the data."""
+    return src.packed + dst.packed + length.to_bytes(4, "big") + b"\x00\x00\x00" + bytes((proto,))
+
+
+def pseudo4(src: IPv4Address, dst: IPv4Address, length: int, proto: int) -> bytes:
+    """IPv4 pseudo-header (RFC 768, RFC 9293 §3.1)."""
+    return src.packed + dst.packed + bytes((0, proto)) + length.to_bytes(2, "big")
+
+
+@dataclass(slots=True)
+class Ctx:
+    """Per-dissection state: the weirds found so far and the tunnel nesting depth."""
+
+    weirds: list[Weird] = field(default_factory=list)
+    depth: int = 0
+
+    def weird(self, name: str, detail: str = "", layer: str = "", offset: int = -1) -> None:
+        self.weirds.append(Weird(name=name, detail=detail, layer=layer, offset=offset))
