@@ -51,6 +51,21 @@ def _root(
 # Each command below is added by the module that owns it; keep each one a thin wrapper.
 
 
+@app.command("lab")
+def lab(
+    action: str = typer.Argument(..., help="up | move | status | down | truth"),
+    cell: str | None = typer.Argument(None, help="For `move`: home or remote."),
+    delay_ms: int = typer.Option(0, "--delay", help="For `up`: extra one-way delay (ms) on the HA-MN tunnel."),
+    gap_ms: int = typer.Option(200, "--gap", help="For `move`: how long wlan0 stays down (ms)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="For `truth`: write the JSON here."),
+) -> None:
+    """The article's testbed in network namespaces: radvd, the agent's MN and HA, telnet localhost 7777."""
+    from mipsniff.lab import cli_actions
+
+    for line in cli_actions.run(action, cell=cell, delay_ms=delay_ms, gap_ms=gap_ms, output=output):
+        typer.echo(line)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning `UserError` into one line and exit status 2."""
     try:

@@ -1,0 +1,48 @@
+"""What `mipsniff lab ACTION` does, as lines to print (the CLI stays a thin wrapper)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from mipsniff.errors import UserError
+from mipsniff.lab import topology as topo
+
+ACTIONS = ("up", "move", "status", "down", "truth")
+
+
+def run(action: str, *, cell: str | None = None, delay_ms: int = 0, gap_ms: int = 200,
+        output: str | None = None) -> Iterator[str]:
+    if action not in ACTIONS:
+        raise UserError(f"unknown lab action {action!r}; actions: {', '.join(ACTIONS)}")
+    if action == "up":
+        already = topo.is_up()
+        state = topo.up(delay_ms=delay_ms)
+        yield "lab already up" if already else "lab up"
+        yield f"  mn ({topo.NS_MN}) wlan0 on cell {state.cell}; home address {topo.HOME_ADDRESS}"
+        yield f"  ha ({topo.NS_HA}) eth0 {topo.HA_ADDRESS}; vty: ip netns exec {topo.NS_MN} telnet localhost 7777"
+        yield f"  try: ip netns exec {topo.NS_MN} ping {topo.HA_ADDRESS}   then: mipsniff lab move remote"
+    elif action == "move":
+        if cell is None:
+            raise UserError("lab move needs a cell: home or remote")
+        topo.check_host()
+        topo.move(cell, gap_ms=gap_ms)
+        yield f"wlan0 moved to {cell}"
+    elif action == "status":
+        for what, state in topo.status():
+            yield f"{what:<20} {state}"
+    elif action == "down":
+        topo.check_host()
+        removed = topo.down()
+        yield f"lab down ({len(removed)} objects removed)"
+    elif action == "truth":
+        from mipsniff.lab.truth import build_truth
+
+        doc = build_truth(topo.RUN_DIR)
+        text = json.dumps(doc, indent=1)
+        if output:
+            Path(output).write_text(text + "\n")
+            yield output
+        else:
+            yield text

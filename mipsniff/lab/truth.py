@@ -1,0 +1,127 @@
+"""The lab's ground truth: the agents' own `GroundTruth` records, in the JSON of sample_pcaps/README.md.
+
+Handovers are delimited as the simulator does (RFC 6275 §11.5-§11.7): a BU to the HA for a care-of
+address other than the current one opens a handover (home -> foreign, foreign -> foreign, or the
+deregistration BU of foreign -> home); BUs for the same care-of address before its final BA are
+retransmissions (seq + 1 each, §11.8). Times are epoch seconds rounded to the microsecond, on the clock
+the captures use. Only `events` is filled: `expected.<vantage>` is what a capture point saw, and the lab
+does not decide that for the analyser (the proof tests compare the analyser's phases with `events`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mipsniff.lab import topology as topo
+
+ACCEPTED_MAX = 127
+STATUS_SEQ_OUT_OF_WINDOW = 135
+
+
+def _t(t_ns: int | None) -> float | None:
+    return None if t_ns is None else round(t_ns // 1000 / 1e6, 6)
+
+
+def read_records(run_dir: Path, role: str) -> list[dict[str, Any]]:
+    path = run_dir / f"agent-{role}.truth.jsonl"
+    out: list[dict[str, Any]] = []
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short by a crash
+    return out
+
+
+def _first(recs: list[dict[str, Any]], kind: str, lo: int, hi: int | None, **match: object) -> dict[str, Any] | None:
+    for r in recs:
+        if r["kind"] != kind or r["t_ns"] < lo or (hi is not None and r["t_ns"] > hi):
+            continue
+        if all(r.get(k) == v for k, v in match.items()):
+            return r
+    return None
+
+
+def _last(recs: list[dict[str, Any]], kind: str, lo: int, hi: int | None) -> dict[str, Any] | None:
+    found = None
+    for r in recs:
+        if r["kind"] == kind and r["t_ns"] >= lo and (hi is None or r["t_ns"] <= hi):
+            found = r
+    return found
+
+
+def build_truth(run_dir: Path) -> dict[str, Any]:
+    mn = read_records(run_dir, "mn")
+    ha = read_records(run_dir, "ha")
+    home = str(topo.HOME_ADDRESS)
+    ha_addr = str(topo.HA_ADDRESS)
+    bus = [r for r in mn if r["kind"] == "bu" and r.get("peer") == ha_addr]
+    bas = [r for r in mn if r["kind"] == "ba" and r.get("peer") == ha_addr]
+    groups: list[dict[str, Any]] = []
+    where = home
+    for bu in bus:
+        coa = bu.get("care_of_address")
+        cur = groups[-1] if groups else None
+        if cur is not None and coa == cur["new"]:
+            done = next((a for a in bas if a["t_ns"] >= cur["bus"][0]["t_ns"] and a["t_ns"] <= bu["t_ns"]
+                         and a.get("status") != STATUS_SEQ_OUT_OF_WINDOW), None)
+            if done is None:
+                cur["bus"].append(bu)
+            continue
+        if coa == where:
+            continue
+        groups.append({"old": where, "new": coa, "bus": [bu]})
+        where = coa
+    handovers = []
+    for i, g in enumerate(groups):
+        t0 = g["bus"][0]["t_ns"]
+        end = groups[i + 1]["bus"][0]["t_ns"] if i + 1 < len(groups) else None
+        ba = next((a for a in bas if a["t_ns"] >= t0 and (end is None or a["t_ns"] < end)
+                   and a.get("status") != STATUS_SEQ_OUT_OF_WINDOW), None)
+        lo = groups[i - 1]["bus"][0]["t_ns"] if i else 0
+        up = _last(mn, "l2_up", lo, t0)
+        up_ns = up["t_ns"] if up else lo
+        down = _last(mn, "l2_down", lo, up_ns)
+        status = None if ba is None else ba.get("status")
+        result = "incomplete" if status is None else ("completed" if int(status) <= ACCEPTED_MAX else "failed")
+        kind = ("home_to_foreign" if g["old"] == home else
+                "foreign_to_home" if g["new"] == home else "foreign_to_foreign")
+
+        def t_of(r: dict[str, Any] | None) -> float | None:
+            return None if r is None else _t(r["t_ns"])
+
+        handovers.append({
+            "home_address": home, "home_agent": ha_addr, "kind": kind,
+            "old_coa": g["old"], "new_coa": g["new"], "result": result,
+            "events": {
+                "l2_down": t_of(down), "l2_up": t_of(up),
+                "rs": t_of(_first(mn, "rs", up_ns, t0)),
+                "ra": t_of(_first(mn, "ra", up_ns, t0)),
+                "movement_detected": t_of(_first(mn, "movement_detected", lo, t0)),
+                "dad_start": t_of(_first(mn, "dad_start", lo, t0, address=g["new"])),
+                "dad_end": t_of(_first(mn, "dad_end", lo, t0, address=g["new"])),
+                "bu": [{"t": _t(b["t_ns"]), "seq": b.get("seq")} for b in g["bus"]],
+                "ba": None if ba is None else {"t": _t(ba["t_ns"]), "status": ba.get("status"), "seq": ba.get("seq")},
+                "ha_bu_received": t_of(_first(ha, "bu_received", t0, end, care_of_address=g["new"])),
+                "ha_ba_sent": t_of(_first(ha, "ba_sent", t0, end, care_of_address=g["new"])),
+                "last_data_old": None, "first_data_new": None,
+            },
+            "expected": {},
+        })
+    bindings = [
+        {"home_address": r.get("home_address"), "home_agent": ha_addr, "care_of_address": r.get("care_of_address"),
+         "kind": "home", "seq": r.get("seq"), "lifetime_s": r.get("lifetime_s"), "status": "registered"}
+        for r in ha if r["kind"] == "binding_added"
+    ]
+    return {
+        "scenario": "lab", "seed": None, "vantages": ["mn", "ha"],
+        "settings": {"home_prefix": topo.HOME_PREFIX, "remote_prefix": topo.REMOTE_PREFIX},
+        "mobile_nodes": [{"home_address": home, "home_agent": ha_addr, "mac": topo.MN_MAC}],
+        "handovers": handovers,
+        "bindings": bindings,
+        "data": [],
+    }
