@@ -561,6 +561,32 @@ class Analysis:
             by = "capture" if len(self.reports) > 1 else "home_address"
         return plot_cdf(self.handovers, ax, by=by)
 
+    PLOT_KINDS = ("ladder", "rtt", "stream", "breakdown", "cdf")
+
+    def plot(self, kind: str, *, handover: int | None = None, ax: Axes | None = None) -> Axes:
+        """One figure by name (the CLI's `plot --kind`): ladder, rtt, stream, breakdown or cdf.
+
+        `handover` selects one handover for ladder (default 0), rtt and stream (default: whole capture).
+        """
+        if kind not in self.PLOT_KINDS:
+            raise UserError(f"unknown plot kind {kind!r}: choose one of {', '.join(self.PLOT_KINDS)}")
+        if kind in ("ladder", "rtt", "stream") and handover is not None or kind == "ladder":
+            if not len(self.handovers):
+                raise UserError("no handover in this capture: nothing to draw a ladder for")
+            n = len(self.handovers)
+            i = 0 if handover is None else handover
+            if not -n <= i < n:
+                raise UserError(f"--handover {i}: this capture has {n} handover(s), numbered 0..{n - 1}")
+            view = self.handover(i)
+            return {"ladder": view.plot_ladder, "rtt": view.plot_rtt, "stream": view.plot_stream}[kind](ax)
+        if kind == "rtt":
+            return self.plot_rtt(ax)
+        if kind == "stream":
+            return self.plot_stream(ax)
+        if kind == "breakdown":
+            return self.plot_breakdown(ax)
+        return self.plot_cdf(ax)
+
     def _handover_labels(self) -> list[str]:
         multi = len(self.reports) > 1
         return [f"{r['capture']} #{r['id']}" if multi else f"#{r['id']} {r['kind']}"

@@ -51,6 +51,22 @@ def _root(
 # Each command below is added by the module that owns it; keep each one a thin wrapper.
 
 
+@app.command("plot")
+def plot(
+    capture: str = typer.Argument(..., help="A capture (pcap/pcapng) or a report JSON (`report --json`, `to_json`)."),
+    kind: str = typer.Option(..., "--kind", "-k", help="ladder | rtt | stream | breakdown | cdf"),
+    handover: int | None = typer.Option(None, "--handover", "-n", help="Handover index (0-based) for ladder/rtt/stream."),
+    output: str = typer.Option(..., "--output", "-o", help="Image file; the suffix picks the format: .png, .svg or .pdf."),
+    vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
+) -> None:
+    """Draw one handover figure (ladder diagram, RTT, stream continuity, latency breakdown or CDF)."""
+    from mipsniff.report.figures import figure_for, root_figure
+
+    ax = figure_for(capture, kind=kind, handover=handover, output=output, vantage=vantage)
+    root_figure(ax).savefig(output)
+    typer.echo(output)
+
+
 @app.command("lab")
 def lab(
     action: str = typer.Argument(..., help="up | move | status | down | truth"),

@@ -22,11 +22,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 __all__ = [
     "PHASES",
+    "figure_for",
+    "root_figure",
     "plot_ladder",
     "plot_rtt",
     "plot_stream",
@@ -59,6 +62,13 @@ PHASES: tuple[Phase, ...] = (
 
 LANES: tuple[str, ...] = ("MN", "access router", "HA", "CN")
 _MN, _AR, _HA, _CN = range(4)
+
+
+def root_figure(ax: Axes) -> Figure:
+    """The top-level figure holding `ax` (to save or close it)."""
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    return fig
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -540,4 +550,27 @@ def plot_cdf(handovers: pd.DataFrame | Sequence[Mapping[str, Any]], ax: Axes | N
         ax.legend(fontsize=7.5, loc="lower right", framealpha=0.9)
     if title:
         ax.set_title(title, fontsize=10)
+    return ax
+
+
+# --- CLI support --------------------------------------------------------------------------------------
+
+FORMATS = (".png", ".svg", ".pdf")
+
+
+def figure_for(source: str, *, kind: str, handover: int | None = None, output: str = ".png",
+               vantage: str = "auto") -> Axes:
+    """The figure `mipsniff plot` draws: `source` is a capture or a report JSON; `output`'s suffix is
+    checked first (PNG, SVG or PDF) so a typo fails before the capture is read."""
+    from pathlib import Path
+
+    from mipsniff.analysis import load, read_report
+    from mipsniff.errors import UserError
+
+    suffix = Path(output).suffix.lower()
+    if suffix not in FORMATS:
+        raise UserError(f"{output}: unknown image format {suffix or '(no suffix)'!r}; use .png, .svg or .pdf")
+    analysis = read_report(source) if Path(source).suffix.lower() == ".json" else load(source, vantage=vantage)
+    ax = analysis.plot(kind, handover=handover)
+    root_figure(ax).set_dpi(150)
     return ax
