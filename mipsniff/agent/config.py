@@ -127,6 +127,7 @@ class MnConfig:
     optimistic_dad: bool = False  # RFC 4429: the CoA is usable at once
     optimistic_handoff: bool = False  # OptimisticHandoff: lift the uplink block after sending the BU
     hop_limit: int = 64
+    ifindex: int = 2  # printed in mip6d's log lines ("on interface wlan0 (2)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -228,8 +228,8 @@ class _Generator:
             seq = self.first_seq + self.next_seq
             self.next_seq += 1
             self.sent[seq] = now
-            out.append(AppSend(packet=self.build(seq, now), flow=self.config.flow, seq=seq))
             out.append(gt(GtKind.DATA_GENERATED, flow=self.config.flow, seq=seq))
+            out.append(AppSend(packet=self.build(seq, now), flow=self.config.flow, seq=seq))
             self.next_ns += self.config.interval_ms * NS_PER_MS
         return out
 
