@@ -1,0 +1,313 @@
+"""From a dissected packet to the few facts the correlator needs (RFC 6275 §6, §9.3, §11; RFC 4861).
+
+`observe(packet, is_home)` turns one `dissectors.Packet` into a tuple of small observations: a Binding
+Update or Acknowledgement with the home address, home agent and care-of address it names; a Router
+Advertisement with its prefixes and Advertisement Interval (§7.3); a Router Solicitation; a DAD
+Neighbor Solicitation (RFC 4862 §5.4: source `::`); a data packet of a home address with the path it
+travelled; an 802.11 management event; a Parameter Problem answering a Home Address option or a
+Mobility Header. Pure and stateless apart from the `is_home` predicate, which says whether an address
+is a known home address (the correlator's table).
+
+Where a data packet travelled (its *path*, named by an address):
+- plain IPv6 to or from the home address, without HAO or RH2: the home link (path = the home address);
+- IPv6-in-IPv6 (RFC 2473) whose inner source or destination is the home address: the tunnel endpoint
+  that is not the home agent, i.e. the care-of address (§10.4.2, §11.3.1);
+- route-optimised: source with a Home Address option (§6.3), or destination with a type 2 routing header
+  (§6.4) naming the home address: path = the outer source / destination, the care-of address.
+A data packet is anything of the home address that is not ND, MLD, an ICMPv6 error or mobility
+signalling (§4.1 of issue 4): in practice echo, UDP (RTP) and TCP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv6Address, IPv6Network
+from typing import Any
+
+_ND_TYPES = frozenset((133, 134, 135, 136, 137))
+_NOT_DATA_ICMP = frozenset(range(0, 128)) | frozenset((130, 131, 132, 143)) | _ND_TYPES | frozenset(
+    range(144, 160)
+)
+_UNSPECIFIED = IPv6Address("::")
+
+
+@dataclass(frozen=True, slots=True)
+class BuObs:
+    hoa: IPv6Address
+    ha: IPv6Address
+    coa: IPv6Address
+    seq: int
+    lifetime_s: int
+    home: bool  # the H flag: a home registration (§6.1.7); without it, a BU to a correspondent node
+    flags: str
+
+
+@dataclass(frozen=True, slots=True)
+class BaObs:
+    hoa: IPv6Address
+    ha: IPv6Address
+    dst: IPv6Address
+    seq: int
+    status: int
+    status_name: str
+    lifetime_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class RaObs:
+    router: IPv6Address  # the router's link-local source (RFC 4861 §6.1.2)
+    prefixes: tuple[IPv6Network, ...]
+    interval_ns: int | None  # Advertisement Interval option (RFC 6275 §7.3), ns
+    home_agent: bool  # the H flag
+
+
+@dataclass(frozen=True, slots=True)
+class RsObs:
+    src: IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class DadObs:
+    target: IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class DataObs:
+    hoa: IPv6Address
+    path: IPv6Address  # the home address (at home) or the care-of address
+    uplink: bool  # sent by the mobile node
+    plain: bool  # neither tunnelled nor route-optimised
+    peer: IPv6Address
+    echo: tuple[bool, int, int] | None = None  # (is_request, identifier, sequence)
+    rtp: tuple[int, int] | None = None  # (ssrc, sequence)
+    flow: tuple[str, int, int] | None = None  # (protocol, src port, dst port) for UDP/TCP
+
+
+@dataclass(frozen=True, slots=True)
+class L2Obs:
+    subtype: str
+    bssid: str | None
+    ssid: str | None
+    src_mac: str | None
+    dst_mac: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamProblemObs:
+    name: str  # param_problem_hao | param_problem_mh
+    hoa: IPv6Address | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MhWeirdObs:
+    name: str
+    detail: str
+    hoa: IPv6Address | None
+
+
+Observation = BuObs | BaObs | RaObs | RsObs | DadObs | DataObs | L2Obs | ParamProblemObs | MhWeirdObs
+
+
+def _cls(x: object) -> str:
+    return type(x).__name__
+
+
+def _chain(ip: Any) -> list[Any]:
+    out = []
+    while ip is not None and _cls(ip) in ("IPv6", "IPv4"):
+        out.append(ip)
+        ip = ip.payload
+    return out
+
+
+def _mh_weirds(packet: Any, mh: Any, hoa: IPv6Address | None) -> list[Observation]:
+    """Surface the dissector's weirds of a mobility packet, and a bad MH checksum (§6.1.1)."""
+    out: list[Observation] = []
+    names = set()
+    for w in getattr(packet, "weirds", ()):
+        names.add(w.name)
+        out.append(MhWeirdObs(name=w.name, detail=w.detail, hoa=hoa))
+    if getattr(mh, "checksum_ok", None) is False and "mh_bad_checksum" not in names:
+        out.append(MhWeirdObs(name="mh_bad_checksum", detail="Mobility Header checksum mismatch", hoa=hoa))
+    return out
+
+
+def _coa_of_bu(ip: Any, mh: Any) -> IPv6Address:
+    # RFC 6275 §6.1.7 / §6.2.5: the care-of address is the source address unless an Alternate Care-of
+    # Address option names another one.
+    for opt in getattr(mh, "options", ()):
+        if _cls(opt) == "AlternateCareofAddress":
+            return IPv6Address(opt.address)
+    return IPv6Address(ip.src)
+
+
+def _mobility(packet: Any, ip: Any, mh: Any) -> list[Observation]:
+    name = _cls(mh)
+    if name == "BindingUpdate":
+        # §6.1.7: the home address is in the Home Address option; a deregistration sent from the home
+        # link may omit it (§11.5.4), then the source is the home address.
+        hoa = IPv6Address(ip.home_address) if ip.home_address is not None else IPv6Address(ip.src)
+        flags = mh.flags
+        letters = getattr(flags, "letters", None)
+        letters_s = letters if isinstance(letters, str) else str(flags)
+        home = bool(int(flags) & 0x4000)  # H bit, second bit of the flags word
+        obs: list[Observation] = [
+            BuObs(
+                hoa=hoa,
+                ha=IPv6Address(ip.dst),
+                coa=_coa_of_bu(ip, mh),
+                seq=int(mh.sequence),
+                lifetime_s=int(mh.lifetime_s),
+                home=home,
+                flags=letters_s,
+            )
+        ]
+        return obs + _mh_weirds(packet, mh, hoa)
+    if name == "BindingAcknowledgement":
+        # §6.1.8 / §6.4: the BA reaches the care-of address with a type 2 routing header naming the
+        # home address; at home (deregistration) it is sent to the home address itself.
+        hoa = (
+            IPv6Address(ip.routing_home_address)
+            if ip.routing_home_address is not None
+            else IPv6Address(ip.dst)
+        )
+        status = int(mh.status)
+        sname = getattr(mh, "status_name", None)
+        return [
+            BaObs(
+                hoa=hoa,
+                ha=IPv6Address(ip.src),
+                dst=IPv6Address(ip.dst),
+                seq=int(mh.sequence),
+                status=status,
+                status_name=str(sname) if sname is not None else str(status),
+                lifetime_s=int(mh.lifetime_s),
+            ),
+            *_mh_weirds(packet, mh, hoa),
+        ]
+    hoa = ip.home_address or ip.routing_home_address
+    return _mh_weirds(packet, mh, IPv6Address(hoa) if hoa is not None else None)
+
+
+def _nd(ip: Any, icmp: Any) -> list[Observation]:
+    name = _cls(icmp)
+    if name == "RouterAdvertisement":
+        prefixes = []
+        interval_ns = None
+        for opt in icmp.options:
+            oname = _cls(opt)
+            if oname == "PrefixInformation":
+                try:
+                    prefixes.append(IPv6Network(f"{opt.prefix}/{opt.prefix_length}", strict=False))
+                except ValueError:
+                    continue
+            elif oname == "AdvertisementInterval":
+                interval_ns = int(opt.interval_ms) * 1_000_000
+        h = bool(int(getattr(icmp, "flags", 0)) & 0x20)
+        return [RaObs(router=IPv6Address(ip.src), prefixes=tuple(prefixes), interval_ns=interval_ns, home_agent=h)]
+    if name == "RouterSolicitation":
+        return [RsObs(src=IPv6Address(ip.src))]
+    if name == "NeighborSolicitation" and IPv6Address(ip.src) == _UNSPECIFIED:
+        return [DadObs(target=IPv6Address(icmp.target))]
+    return []
+
+
+def _param_problem(ip: Any, icmp: Any) -> list[Observation]:
+    """RFC 6275 §11.3.6 / §9.2: a Parameter Problem pointing at a HAO (code 2, unrecognised option) or at
+    the Mobility Header (code 1, unrecognised next header) means the peer does not do Mobile IPv6."""
+    inv = getattr(icmp, "invoking", None)
+    if inv is None or _cls(inv) != "IPv6":
+        return []
+    code = int(icmp.code)
+    has_hao = inv.home_address is not None
+    is_mh = int(inv.protocol) == 135
+    hoa = IPv6Address(inv.home_address) if has_hao else None
+    ptr = getattr(icmp, "pointer", None)
+    if code == 2 and has_hao:
+        return [ParamProblemObs(name="param_problem_hao", hoa=hoa, detail=f"pointer {ptr}")]
+    if code == 1 and is_mh:
+        return [ParamProblemObs(name="param_problem_mh", hoa=hoa, detail=f"pointer {ptr}")]
+    if has_hao:
+        return [ParamProblemObs(name="param_problem_hao", hoa=hoa, detail=f"code {code} pointer {ptr}")]
+    if is_mh:
+        return [ParamProblemObs(name="param_problem_mh", hoa=hoa, detail=f"code {code} pointer {ptr}")]
+    return []
+
+
+def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool]) -> DataObs | None:
+    upper = inner.payload
+    uname = _cls(upper)
+    echo = None
+    rtp = None
+    flow = None
+    if uname in ("EchoRequest", "EchoReply"):
+        echo = (uname == "EchoRequest", int(upper.identifier), int(upper.sequence))
+    elif uname == "UDP":
+        flow = ("udp", int(upper.src_port), int(upper.dst_port))
+        r = getattr(upper, "rtp", None)
+        if r is not None:
+            rtp = (int(r.ssrc), int(r.sequence))
+    elif uname == "TCP":
+        flow = ("tcp", int(upper.src_port), int(upper.dst_port))
+    elif hasattr(upper, "icmp_type"):
+        if int(upper.icmp_type) in _NOT_DATA_ICMP:
+            return None
+    elif uname in ("IPv6", "IPv4") or int(getattr(inner, "protocol", 0)) in (135, 59):
+        return None
+    if hasattr(upper, "mh_type"):
+        return None
+    isrc, idst = inner.src, inner.dst
+    if outer is not inner:
+        # Tunnelled (RFC 2473): the inner addresses name the home address, the outer ones the path.
+        if _cls(inner) != "IPv6":
+            return None
+        if is_home(isrc):
+            return DataObs(hoa=isrc, path=IPv6Address(outer.src), uplink=True, plain=False, peer=idst,
+                           echo=echo, rtp=rtp, flow=flow)
+        if is_home(idst):
+            return DataObs(hoa=idst, path=IPv6Address(outer.dst), uplink=False, plain=False, peer=isrc,
+                           echo=echo, rtp=rtp, flow=flow)
+        return None
+    hao = inner.home_address
+    if hao is not None and is_home(hao):
+        return DataObs(hoa=hao, path=IPv6Address(inner.src), uplink=True, plain=False, peer=idst,
+                       echo=echo, rtp=rtp, flow=flow)
+    rh = inner.routing_home_address
+    if rh is not None and is_home(rh):
+        return DataObs(hoa=rh, path=IPv6Address(inner.dst), uplink=False, plain=False, peer=isrc,
+                       echo=echo, rtp=rtp, flow=flow)
+    if is_home(isrc):
+        return DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo, rtp=rtp, flow=flow)
+    if is_home(idst):
+        return DataObs(hoa=idst, path=idst, uplink=False, plain=True, peer=isrc, echo=echo, rtp=rtp, flow=flow)
+    return None
+
+
+def observe(packet: Any, is_home: Callable[[IPv6Address], bool]) -> list[Observation]:
+    """The observations one dissected packet yields (usually zero or one)."""
+    link = packet.link
+    if link is not None and link.l2_event is not None:
+        ev = link.l2_event
+        return [L2Obs(subtype=ev.subtype, bssid=ev.bssid, ssid=ev.ssid, src_mac=ev.src_mac, dst_mac=ev.dst_mac)]
+    chain = _chain(packet.ip)
+    if not chain or _cls(chain[0]) != "IPv6":
+        return []
+    outer = chain[0]
+    inner = chain[-1]
+    if _cls(inner) != "IPv6":
+        return []
+    upper = inner.payload
+    if hasattr(upper, "mh_type"):
+        if inner is outer:
+            return _mobility(packet, inner, upper)
+        return []  # tunnelled signalling (HoTI through the HA, §5.2.5) is neither a BU nor data
+    if hasattr(upper, "icmp_type"):
+        t = int(upper.icmp_type)
+        if t in _ND_TYPES:
+            return _nd(inner, upper) if inner is outer else []
+        if t == 4:
+            return _param_problem(inner, upper)
+    d = _data(outer, inner, is_home)
+    return [d] if d is not None else []

@@ -1,0 +1,191 @@
+"""The report pipeline: a capture file in, a `Report` out (RFC 6275 handovers, see mipsniff.correlate).
+
+    path --pass 1: Mobility Header frames only--> home addresses (BU HAO / BA RH2 / dereg source)
+         --pass 2: Prefilter(mobility-relevant or to/from a home address)--> dissect --> Correlator
+         --> Report (capture summary + Correlation)
+
+The first pass reads only the frame headers plus a few bytes of each frame (a byte-level test for a
+Mobility Header in the extension chain) so the second pass can keep the plain data of home addresses
+(a mobile node at home before its first BU) while rejecting unrelated traffic before any record is built.
+The CLI (`mipsniff report`), the live command and the Python API (`build_report`) all call `analyze`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from typing import Any
+
+from dissectors import dissect
+from dissectors.prefilter import Prefilter
+from mipsniff.capture import Frame, open_capture
+from mipsniff.capture.reader import FramePredicate
+from mipsniff.correlate import Correlation, Correlator, CorrelatorConfig, Vantage
+from mipsniff.correlate.observe import BaObs, BuObs, observe
+
+Progress = Callable[[int, int], None]  # (frames read so far, bytes of the file) -> None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureInfo:
+    """What was read: `packets` counts every frame; `start_ns` / `end_ns` the first and last timestamps."""
+
+    path: str
+    packets: int
+    start_ns: int | None
+    end_ns: int | None
+    link_types: tuple[int, ...]
+    format: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """A capture's report: the capture summary and everything the correlator found."""
+
+    capture: CaptureInfo
+    correlation: Correlation
+    vantage: Vantage = Vantage.AUTO
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from mipsniff.report.export import report_dict
+
+        return report_dict(self)
+
+
+# --- pass 1: which frames carry a Mobility Header ------------------------------------------------
+
+_EXT = frozenset((0, 43, 44, 51, 60))  # Hop-by-Hop, Routing, Fragment, AH, Destination Options
+_FIXED = {113: 16, 276: 20, 101: 0, 12: 0, 14: 0, 229: 0, 0: 4, 108: 4}
+
+
+def _mh_at(buf: Any, o: int, end: int) -> bool:
+    """Whether the IPv6 packet at `buf[o:end]` has a Mobility Header (next header 135) in its chain."""
+    if end - o < 40 or buf[o] >> 4 != 6:
+        return False
+    nh = buf[o + 6]
+    pos = o + 40
+    for _ in range(8):
+        if nh == 135:
+            return True
+        if nh not in _EXT or pos + 2 > end:
+            return False
+        if nh == 44:
+            nxt, length = buf[pos], 8
+        elif nh == 51:
+            nxt, length = buf[pos], (buf[pos + 1] + 2) * 4
+        else:
+            nxt, length = buf[pos], (buf[pos + 1] + 1) * 8
+        nh, pos = nxt, pos + length
+    return False
+
+
+class MobilityHeaderFilter:
+    """A capture prefilter keeping only frames with a Mobility Header (pass 1)."""
+
+    def for_linktype(self, linktype: int) -> FramePredicate | None:
+        if linktype == 1:
+            def ethernet(buf: Any, s: int, e: int) -> bool:
+                if e - s < 54:
+                    return False
+                if buf[s + 12] == 0x86 and buf[s + 13] == 0xDD:
+                    return _mh_at(buf, s + 14, e)
+                if buf[s + 12] in (0x81, 0x88) and buf[s + 16] == 0x86 and buf[s + 17] == 0xDD:
+                    return _mh_at(buf, s + 18, e)
+                return False
+            return ethernet
+        off = _FIXED.get(linktype)
+        if off is not None:
+            def fixed(buf: Any, s: int, e: int) -> bool:
+                return _mh_at(buf, s + off, e)
+            return fixed
+        return None  # other links (802.11): keep the frame, decide after dissection
+
+
+def find_home_addresses(path: str | os.PathLike[str]) -> set[IPv6Address]:
+    """Pass 1: the home addresses named by home-registration BUs and by BAs in the capture."""
+    found: set[IPv6Address] = set()
+    with open_capture(path) as reader:
+        for frame in reader.iter_relevant(MobilityHeaderFilter()):
+            pkt = dissect(frame.linktype, frame.data)
+            if pkt.mobility is None:
+                continue
+            for ob in observe(pkt, lambda a: False):
+                if isinstance(ob, BuObs) and ob.home or isinstance(ob, BaObs):
+                    found.add(ob.hoa)
+    return found
+
+
+def _vantage(v: Vantage | str) -> Vantage:
+    return v if isinstance(v, Vantage) else Vantage(str(v))
+
+
+def analyze(
+    path: str | os.PathLike[str],
+    *,
+    vantage: Vantage | str = Vantage.AUTO,
+    config: CorrelatorConfig | None = None,
+    home_addresses: Iterable[IPv6Address | str] = (),
+    progress: Progress | None = None,
+) -> Report:
+    """Read the capture at `path` (pcap/pcapng, gzip or not) and correlate its handovers.
+
+    Raises `UserError` (one line) when the file is missing or not a capture."""
+    v = _vantage(vantage)
+    cfg = config or CorrelatorConfig(vantage=v)
+    if cfg.vantage != v:
+        from dataclasses import replace
+
+        cfg = replace(cfg, vantage=v)
+    hoas = {IPv6Address(a) for a in home_addresses} | find_home_addresses(path)
+    corr = Correlator(cfg, hoas)
+    size = os.path.getsize(path)
+    with open_capture(path) as reader:
+        frames = reader.iter_relevant(Prefilter(hoas))
+        n = 0
+        for frame in frames:
+            corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data))
+            n += 1
+            if progress is not None and n % 2048 == 0:
+                progress(frame.index, size)
+        if progress is not None:
+            progress(reader.packets, size)
+        result = corr.finish(reader.last_ts_ns)
+        info = CaptureInfo(
+            path=os.fspath(path),
+            packets=reader.packets,
+            start_ns=reader.first_ts_ns,
+            end_ns=reader.last_ts_ns,
+            link_types=reader.link_types,
+            format=reader.format,
+            warnings=tuple(str(w) for w in reader.warnings),
+        )
+    return Report(capture=info, correlation=result, vantage=v)
+
+
+def analyze_frames(
+    frames: Iterable[Frame],
+    capture: CaptureInfo,
+    *,
+    vantage: Vantage | str = Vantage.AUTO,
+    home_addresses: Iterable[IPv6Address | str] = (),
+) -> Report:
+    """The same correlation over frames already read (multi-file merge, live capture buffers)."""
+    v = _vantage(vantage)
+    corr = Correlator(CorrelatorConfig(vantage=v), home_addresses)
+    for frame in frames:
+        corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data))
+    return Report(capture=capture, correlation=corr.finish(capture.end_ns), vantage=v)
+
+
+def build_report(path: str | os.PathLike[str], *, vantage: Vantage | str = "auto") -> Report:
+    """Python API: `build_report("x.pcap").to_dict()` is `mipsniff report --json`'s document."""
+    return analyze(path, vantage=vantage)
+
+
+def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
+    with open_capture(path) as reader:
+        yield from reader
