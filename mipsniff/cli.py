@@ -51,6 +51,66 @@ def _root(
 # Each command below is added by the module that owns it; keep each one a thin wrapper.
 
 
+@app.command("show")
+def show(
+    capture: str = typer.Argument(..., help="A pcap or pcapng file, optionally gzip-compressed."),
+    all_packets: bool = typer.Option(False, "--all", help="Every packet, not only the mobility-relevant ones."),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines, one object per packet (schema in README)."),
+    count: int | None = typer.Option(None, "--count", "-c", min=1, help="Stop after N packets."),
+    strict: bool = typer.Option(False, "--strict", help="Re-raise dissector bugs instead of recording them."),
+) -> None:
+    """One line per mobility-relevant packet (ND, Mobility Header, HAO/RH2, tunnels, ICMPv6 errors, 802.11)."""
+    import json
+    from itertools import islice
+
+    from dissectors.prefilter import Prefilter
+    from mipsniff.capture import open_capture
+    from mipsniff.report.show import packet_line, show_records
+
+    try:
+        with open_capture(capture) as reader:
+            frames = iter(reader) if all_packets else reader.iter_relevant(Prefilter())
+            out, batch = sys.stdout, []
+            for frame, rec in islice(show_records(frames, strict=strict), count):
+                if as_json:
+                    batch.append(json.dumps(rec))
+                else:
+                    batch.append(packet_line(rec, reader.first_ts_ns, frame.ts_ns))
+                if len(batch) >= 512:
+                    out.write("\n".join(batch) + "\n")
+                    batch.clear()
+            if batch:
+                out.write("\n".join(batch) + "\n")
+            out.flush()
+            for w in reader.warnings:
+                typer.echo(f"mipsniff: warning: {w}", err=True)
+    except UserError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"mipsniff: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command("report")
+def report(
+    capture: str = typer.Argument(..., help="A pcap or pcapng file, optionally gzip-compressed."),
+    as_json: bool = typer.Option(False, "--json", help="Write the JSON report (the documented contract)."),
+    csv_dir: str | None = typer.Option(None, "--csv", help="Also write handovers.csv, bindings.csv, packets.csv here."),
+    vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to this file, not stdout."),
+) -> None:
+    """Every handover of every mobile node: timeline, latency breakdown, loss, RTT before/after, failures."""
+    from mipsniff.report.cli_run import run_report
+
+    try:
+        run_report(capture, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output)
+    except UserError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"mipsniff: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
 @app.command("plot")
 def plot(
     capture: str = typer.Argument(..., help="A capture (pcap/pcapng) or a report JSON (`report --json`, `to_json`)."),
