@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from mipsniff.multi.files import FileStatus, FileSummary
@@ -36,6 +36,7 @@ class Progress:
 
     total_files: int
     stream: IO[str] | None = None
+    label: str = "files"
     files_done: int = 0
     packets: int = 0
     reused: int = 0
@@ -54,7 +55,7 @@ class Progress:
             return
         elapsed = max(time.monotonic() - self.started, 1e-9)
         line = (
-            f"mipsniff: files {self.files_done}/{self.total_files}"
+            f"mipsniff: {self.label} {self.files_done}/{self.total_files}"
             f" ({self.reused} reused, {self.failed} unreadable), "
             f"{self.packets:,} packets read, {self.packets / elapsed:,.0f} packets/s"
         )
@@ -144,49 +145,48 @@ def run_local(
 def run_dask(
     tasks: Sequence[MapTask],
     *,
-    client: Any = None,
-    scheduler: str | None = None,
+    client: Any,
     retries: int = 2,
     map_fn: MapFn = map_file,
     progress: Progress | None = None,
 ) -> list[FileSummary]:
-    """Map every task on a Dask cluster; results in task order."""
-    from distributed import Client, as_completed
+    """Map every task on a Dask cluster through `client`; results in task order."""
+    from distributed import as_completed
 
-    own_client = None
-    if client is None:
-        if scheduler:
-            own_client = client = Client(scheduler)
+    stamp = time.time_ns()
+    futures = {}
+    for i, task in enumerate(tasks):
+        fut = client.submit(map_fn, task, retries=retries, pure=False, key=f"mipsniff-map-{stamp}-{i}")
+        futures[fut.key] = (i, fut)
+    results: dict[int, FileSummary] = {}
+    for fut in as_completed([f for _, f in futures.values()]):
+        i, _ = futures[fut.key]
+        if fut.status == "finished":
+            results[i] = fut.result()
         else:
-            from distributed import LocalCluster
+            # An exception raised `retries + 1` times, or KilledWorker after the scheduler's
+            # allowed-failures worker deaths while running this task.
+            results[i] = _failed(tasks[i], fut.exception(), retries + 1)
+        if progress:
+            progress.update(results[i])
+        fut.release()
+    return [results[i] for i in range(len(tasks))]
 
-            cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
-            own_client = client = Client(cluster)
-    try:
-        futures = {}
-        for i, task in enumerate(tasks):
-            fut = client.submit(
-                map_fn, task, retries=retries, pure=False, key=f"mipsniff-map-{i}-{time.time_ns()}"
-            )
-            futures[fut.key] = (i, fut)
-        results: dict[int, FileSummary] = {}
-        for fut in as_completed([f for _, f in futures.values()]):
-            i, _ = futures[fut.key]
-            if fut.status == "finished":
-                results[i] = fut.result()
-            else:
-                exc = fut.exception()
-                results[i] = _failed(tasks[i], exc, retries + 1)
-            if progress:
-                progress.update(results[i])
-            fut.release()
-        return [results[i] for i in range(len(tasks))]
-    finally:
-        if own_client is not None:
-            cluster_obj = getattr(own_client, "cluster", None)
-            own_client.close()
-            if cluster_obj is not None and scheduler is None:
-                cluster_obj.close()
+
+def _run(
+    tasks: Sequence[MapTask],
+    *,
+    engine: str,
+    workers: int | None,
+    client: Any,
+    scheduler: str | None,
+    retries: int,
+    map_fn: MapFn,
+    progress: Progress,
+) -> list[FileSummary]:
+    if client is not None:
+        return run_dask(tasks, client=client, retries=retries, map_fn=map_fn, progress=progress)
+    return run_local(tasks, workers=workers, retries=retries, map_fn=map_fn, progress=progress)
 
 
 def run_map(
@@ -201,15 +201,56 @@ def run_map(
     map_fn: MapFn = map_file,
     progress_stream: IO[str] | None = sys.stderr,
 ) -> list[FileSummary]:
-    """Run the map step over `paths` with the chosen engine."""
-    tasks = [MapTask(path=os.path.abspath(p), workdir=os.path.abspath(workdir)) for p in paths]
-    progress = Progress(total_files=len(tasks), stream=progress_stream)
-    if engine == "dask" or client is not None or scheduler:
-        return run_dask(
-            tasks, client=client, scheduler=scheduler, retries=retries, map_fn=map_fn, progress=progress
-        )
-    if engine != "local":
+    """Run both phases of the map step over `paths` with the chosen engine (relevance.py).
+
+    Phase 2 runs only when some file's BUs/BAs named a home address; each phase-2 task returns at once
+    for a file whose dropped frames never involve one.
+    """
+    if engine not in ("local", "dask"):
         from mipsniff.errors import UserError
 
         raise UserError(f"unknown engine {engine!r}: use local or dask")
-    return run_local(tasks, workers=workers, retries=retries, map_fn=map_fn, progress=progress)
+    if (engine == "dask" or scheduler) and client is None:
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            own = Client(scheduler)
+            cluster = None
+        else:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            own = Client(cluster)
+        try:
+            return run_map(
+                paths,
+                workdir,
+                engine=engine,
+                client=own,
+                retries=retries,
+                map_fn=map_fn,
+                progress_stream=progress_stream,
+            )
+        finally:
+            own.close()
+            if cluster is not None:
+                cluster.close()
+    kw: dict[str, Any] = dict(
+        engine=engine, workers=workers, client=client, scheduler=scheduler, retries=retries, map_fn=map_fn
+    )
+    workdir = os.path.abspath(workdir)
+    tasks = [MapTask(path=os.path.abspath(p), workdir=workdir) for p in paths]
+    phase1 = _run(tasks, progress=Progress(total_files=len(tasks), stream=progress_stream), **kw)
+    hoas = frozenset(a for s in phase1 if s.status is FileStatus.ok for a in s.home_addresses)
+    if not hoas:
+        return phase1
+    todo = [i for i, s in enumerate(phase1) if s.status is FileStatus.ok]
+    tasks2 = [replace(tasks[i], home_addresses=hoas, phase1=phase1[i]) for i in todo]
+    progress2 = Progress(total_files=len(tasks2), stream=progress_stream, label="home-address pass")
+    phase2 = _run(tasks2, progress=progress2, **kw)
+    out = list(phase1)
+    for i, s in zip(todo, phase2, strict=True):
+        p1 = phase1[i]
+        # `reused` says whether this run read the file at all, over both phases.
+        out[i] = replace(s, reused=p1.reused and (s.reused or s.phase == 1))
+    return out

@@ -57,6 +57,8 @@ class FileSummary:
     first_frame: int = 0  # global number of this file's first frame (1-based; 0 = no frames)
     reused: bool = False  # True when the workdir already held this content's Parquet
     warnings: tuple[str, ...] = ()  # the reader's warnings (truncated last record, ...)
+    home_addresses: tuple[bytes, ...] = ()  # learned from this file's BUs/BAs (16-byte keys)
+    phase: int = 1  # 2 when the file was read again for data of home addresses (relevance.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,20 +1,26 @@
 """The map step: one capture file -> the small stream of frames the correlator needs, as Parquet.
 
 Runs in a worker process (local pool or Dask worker), so it takes and returns only plain picklable
-values. The intermediate file is keyed by the capture's SHA-256 and by `MAP_VERSION`: the same content
+values. Intermediate files are keyed by the capture's SHA-256 and by `MAP_VERSION`: the same content
 is never read twice (a growing ring buffer only costs its new files), and a change to what the map step
-keeps invalidates every old intermediate file.
+keeps invalidates every old intermediate file. Two phases (see relevance.py for why):
 
-Parquet columns: `frame` (the frame's 1-based number inside its file), `ts_ns`, `linktype`, `data` (the
-frame's bytes as captured). Keeping the raw bytes, not a derived summary, is what makes the reduce step
-exact: it feeds the very packets the single-process path would, through the same dissector.
+- phase 1, `<sha>.<version>.parquet` (+ `.addrs`, the dropped frames' addresses): frames the
+  prefilter keeps without addresses, and the home addresses the file's own BUs/BAs name;
+- phase 2, `<sha>.<version>.<hash of the addresses>.parquet`: only for a file whose dropped frames
+  involve a home address of the whole capture, read again with those addresses.
+
+Parquet columns: `frame` (1-based number inside its file), `ts_ns`, `linktype`, `data` (the frame's
+bytes as captured). Keeping the raw bytes, not a derived summary, is what makes the reduce exact: it
+feeds the very packets the single-process path would, through the same dissector and correlator.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,10 +28,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mipsniff.multi.files import FileStatus, FileSummary, sha256_file
-from mipsniff.multi.relevance import PREFILTER_VERSION, ScanStats, scan
+from mipsniff.multi.relevance import (
+    RELEVANCE_VERSION,
+    ScanStats,
+    home_addresses,
+    pack_addresses,
+    scan,
+    unpack_addresses,
+)
 
-# Bump when the set of frames kept or the columns change: old intermediate files are then ignored.
-MAP_VERSION = "1"
+# Bump when the columns or the metadata change: old intermediate files are then ignored.
+MAP_VERSION = f"m1-{RELEVANCE_VERSION}"
 
 SCHEMA = pa.schema(
     [
@@ -38,43 +51,25 @@ SCHEMA = pa.schema(
 
 _BATCH = 16384
 
-FrameTuple = tuple[int, int, int, bytes]  # (index, ts_ns, linktype, data)
+FrameTuple = tuple[int, int, int, bytes]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MapTask:
-    """One unit of map work, picklable for any engine."""
+    """One unit of map work, picklable for any engine. Phase 2 when `home_addresses` is set: then
+    `phase1` is the file's phase-1 summary."""
 
     path: str
     workdir: str
+    home_addresses: frozenset[bytes] | None = None
+    phase1: FileSummary | None = None
 
 
-def _version() -> str:
-    return f"{MAP_VERSION}-{PREFILTER_VERSION}"
-
-
-def parquet_path(workdir: str, sha256: str) -> Path:
-    return Path(workdir) / f"{sha256}.v{_version()}.parquet"
-
-
-def _meta_to_summary(path: str, sha: str, size: int, pq_path: Path, meta: dict[bytes, bytes]) -> FileSummary:
-    def opt(key: bytes) -> int | None:
-        raw = meta.get(key, b"")
-        return int(raw) if raw else None
-
-    lt = meta.get(b"mipsniff.link_types", b"")
-    return FileSummary(
-        path=path,
-        sha256=sha,
-        size_bytes=size,
-        packets=int(meta[b"mipsniff.packets"]),
-        start_ns=opt(b"mipsniff.start_ns"),
-        end_ns=opt(b"mipsniff.end_ns"),
-        warnings=tuple(json.loads(meta.get(b"mipsniff.warnings", b"[]"))),
-        link_types=tuple(int(x) for x in lt.split(b",") if x),
-        relevant=int(meta[b"mipsniff.relevant"]),
-        parquet=str(pq_path),
-    )
+def parquet_path(workdir: str, sha256: str, addresses: Iterable[bytes] | None = None) -> Path:
+    if addresses is None:
+        return Path(workdir) / f"{sha256}.{MAP_VERSION}.parquet"
+    tag = hashlib.sha256(pack_addresses(addresses)).hexdigest()[:16]
+    return Path(workdir) / f"{sha256}.{MAP_VERSION}.{tag}.parquet"
 
 
 def read_summary(pq_path: Path, path: str, sha: str, size: int) -> FileSummary | None:
@@ -83,62 +78,70 @@ def read_summary(pq_path: Path, path: str, sha: str, size: int) -> FileSummary |
         meta = pq.read_metadata(pq_path).metadata or {}
     except (OSError, pa.ArrowInvalid):
         return None
-    if meta.get(b"mipsniff.map_version") != _version().encode():
+    if meta.get(b"mipsniff.map_version") != MAP_VERSION.encode():
         return None
-    return _meta_to_summary(path, sha, size, pq_path, meta)
+
+    def opt(key: bytes) -> int | None:
+        raw = meta.get(key, b"")
+        return int(raw) if raw else None
+
+    lt = meta.get(b"mipsniff.link_types", b"")
+    hoas = bytes.fromhex(meta.get(b"mipsniff.home_addresses", b"").decode())
+    return FileSummary(
+        path=path,
+        sha256=sha,
+        size_bytes=size,
+        packets=int(meta[b"mipsniff.packets"]),
+        start_ns=opt(b"mipsniff.start_ns"),
+        end_ns=opt(b"mipsniff.end_ns"),
+        link_types=tuple(int(x) for x in lt.split(b",") if x),
+        relevant=int(meta[b"mipsniff.relevant"]),
+        parquet=str(pq_path),
+        warnings=tuple(json.loads(meta.get(b"mipsniff.warnings", b"[]"))),
+        home_addresses=tuple(sorted(unpack_addresses(hoas))),
+    )
 
 
-def map_file(task: MapTask) -> FileSummary:
-    """Read one capture, keep the relevant frames, write them to the workdir; return the summary.
-
-    If the workdir already holds this content's intermediate file, nothing but the hash is read and the
-    summary comes back with `reused=True`. A file that is not a capture comes back `unreadable` (that is
-    not worth a retry); any other exception propagates so that the engine retries the task.
-    """
-    from mipsniff.errors import UserError
-
-    path = task.path
-    size = os.path.getsize(path)
-    sha = sha256_file(path)
-    out = parquet_path(task.workdir, sha)
-    cached = read_summary(out, path, sha, size)
-    if cached is not None:
-        return replace(cached, reused=True)
-    Path(task.workdir).mkdir(parents=True, exist_ok=True)
+def _write(path: str, sha: str, size: int, out: Path, addresses: frozenset[bytes] | None) -> FileSummary:
+    Path(out.parent).mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     stats = ScanStats()
     relevant = 0
+    hoas: set[bytes] = set()
     cols: tuple[list[int], list[int], list[int], list[bytes]] = ([], [], [], [])
     try:
         with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
-            for index, ts_ns, linktype, data in scan(path, stats):
+            for index, ts_ns, linktype, data in scan(path, stats, addresses):
                 relevant += 1
                 cols[0].append(index)
                 cols[1].append(ts_ns)
                 cols[2].append(linktype)
                 cols[3].append(data)
+                if addresses is None:
+                    hoas |= home_addresses(linktype, data)
                 if len(cols[0]) >= _BATCH:
                     writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
                     for c in cols:
                         c.clear()
             if cols[0]:
                 writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
-            meta = {
-                "mipsniff.map_version": _version(),
-                "mipsniff.sha256": sha,
-                "mipsniff.packets": str(stats.packets),
-                "mipsniff.relevant": str(relevant),
-                "mipsniff.start_ns": "" if stats.first_ts_ns is None else str(stats.first_ts_ns),
-                "mipsniff.end_ns": "" if stats.last_ts_ns is None else str(stats.last_ts_ns),
-                "mipsniff.link_types": ",".join(str(x) for x in stats.link_types),
-                "mipsniff.warnings": json.dumps(stats.warnings),
-            }
-            writer.add_key_value_metadata(meta)
-    except UserError as exc:
-        tmp.unlink(missing_ok=True)
-        return FileSummary(
-            path=path, sha256=sha, size_bytes=size, status=FileStatus.unreadable, error=str(exc)
-        )
+            writer.add_key_value_metadata(
+                {
+                    "mipsniff.map_version": MAP_VERSION,
+                    "mipsniff.sha256": sha,
+                    "mipsniff.packets": str(stats.packets),
+                    "mipsniff.relevant": str(relevant),
+                    "mipsniff.start_ns": "" if stats.first_ts_ns is None else str(stats.first_ts_ns),
+                    "mipsniff.end_ns": "" if stats.last_ts_ns is None else str(stats.last_ts_ns),
+                    "mipsniff.link_types": ",".join(str(x) for x in stats.link_types),
+                    "mipsniff.warnings": json.dumps(stats.warnings),
+                    "mipsniff.home_addresses": pack_addresses(hoas).hex(),
+                }
+            )
+        if addresses is None:
+            addrs_tmp = tmp.with_suffix(".addrs.tmp")
+            addrs_tmp.write_bytes(pack_addresses(stats.dropped_addresses))
+            os.replace(addrs_tmp, out.with_suffix(".addrs"))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -147,6 +150,50 @@ def map_file(task: MapTask) -> FileSummary:
     summary = read_summary(out, path, sha, size)
     assert summary is not None
     return summary
+
+
+def map_file(task: MapTask) -> FileSummary:
+    """Phase 1 or 2 of the map step for one file (see the module docstring).
+
+    Whatever the workdir already holds for this content is reused (`reused=True`): phase 1 then reads
+    only the file's bytes for the hash, phase 2 nothing. A file that is not a capture comes back
+    `unreadable` (not worth a retry); any other exception propagates so that the engine retries.
+    """
+    from mipsniff.errors import UserError
+
+    if task.home_addresses is not None:
+        return _phase2(task)
+    path = task.path
+    size = os.path.getsize(path)
+    sha = sha256_file(path)
+    out = parquet_path(task.workdir, sha)
+    cached = read_summary(out, path, sha, size)
+    if cached is not None and out.with_suffix(".addrs").exists():
+        return replace(cached, reused=True)
+    try:
+        return _write(path, sha, size, out, None)
+    except UserError as exc:
+        return FileSummary(
+            path=path, sha256=sha, size_bytes=size, status=FileStatus.unreadable, error=str(exc)
+        )
+
+
+def _phase2(task: MapTask) -> FileSummary:
+    p1 = task.phase1
+    assert p1 is not None and p1.parquet is not None and task.home_addresses is not None
+    dropped = unpack_addresses(Path(p1.parquet).with_suffix(".addrs").read_bytes())
+    wanted = frozenset(dropped & task.home_addresses)
+    if not wanted:
+        return p1
+    out = parquet_path(task.workdir, p1.sha256, wanted)
+    cached = read_summary(out, p1.path, p1.sha256, p1.size_bytes)
+    if cached is not None:
+        return replace(cached, reused=True, home_addresses=p1.home_addresses, phase=2)
+    return replace(
+        _write(p1.path, p1.sha256, p1.size_bytes, out, wanted),
+        home_addresses=p1.home_addresses,
+        phase=2,
+    )
 
 
 def read_frames(summary: FileSummary) -> Iterator[FrameTuple]:

@@ -1,25 +1,62 @@
-"""Which frames the map step keeps, and the reader it uses.
+"""Which frames the map step keeps: exactly those the single-process report reads.
 
-The reduce step must give the same report as one process reading everything, so the map step keeps
-exactly the frames the single-process pipeline hands to the dissector and correlator: it uses the same
-byte-level prefilter (`PREFILTER`), so both paths see the same frames by construction.
+The single-process report reads a capture through the byte-level prefilter (dissectors/prefilter.py):
+every mobility-relevant frame (signalling, ND, echo, tunnels, HAO/RH2 packets) plus every frame from or
+to a home address. Home addresses are learned from Binding Updates and Acknowledgements (RFC 6275
+§6.1.7: the Home Address option, or the source of a BU sent at home; §6.1.8: the type 2 routing
+header, or the destination of a BA sent at home) anywhere in the capture, so a file's map step cannot
+know them all: a home address learned in file 7 makes plain data to it at home in file 3 relevant
+("data to/from a home address at home", RFC 6275 §11.5.4). Hence two phases, both exact:
+
+1. every file, in parallel: the frames the prefilter keeps without addresses, the home addresses its
+   own BUs/BAs name, and the set of source/destination addresses of the IPv6 frames it dropped;
+2. once the home addresses of all files are known: only the files whose dropped frames involve one of
+   them are read again, with the prefilter holding those addresses (a superset of phase 1's frames).
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from ipaddress import IPv6Address
 from typing import Any
-
-from mipsniff.errors import UserError
 
 FrameTuple = tuple[int, int, int, bytes]  # (1-based index in its file, ts_ns, linktype, data)
 
-# The byte-level prefilter shared with the single-process report (None keeps every frame).
-PREFILTER: Any = None
-# Part of the intermediate files' cache key: change it with PREFILTER.
-PREFILTER_VERSION = "all"
+# Part of the intermediate files' cache key: bump it when the prefilter or the learning rule changes.
+RELEVANCE_VERSION = "prefilter-1"
+
+
+class _AddressRecorder:
+    """Stands in for `Prefilter.addresses`: every lookup of a dropped IPv6 frame's source and
+    destination answers "no" and records the address. Its 256 keys make the prefilter's last-byte
+    shortcut pass, so every address is looked up."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+
+    def __contains__(self, key: object) -> bool:
+        self.seen.add(bytes(key))  # type: ignore[call-overload]
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([bytes(15) + bytes([i]) for i in range(256)])
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _prefilter(addresses: Iterable[bytes] | None) -> tuple[Any, _AddressRecorder | None]:
+    from dissectors.prefilter import Prefilter
+
+    if addresses is not None:
+        return Prefilter(addresses), None
+    pf = Prefilter()
+    rec = _AddressRecorder()
+    pf.addresses = rec  # type: ignore[assignment]
+    return pf, rec
 
 
 @dataclass(slots=True)
@@ -31,48 +68,51 @@ class ScanStats:
     last_ts_ns: int | None = None
     link_types: tuple[int, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    dropped_addresses: set[bytes] = field(default_factory=set)
 
 
-def scan(path: str, stats: ScanStats) -> Iterator[FrameTuple]:
-    """The kept frames of one capture; `stats` is filled in when the iterator is exhausted."""
-    try:
-        from mipsniff.capture.reader import open_capture
-    except ImportError:  # the readers are not there yet: plain pcap only
-        yield from _classic_pcap(path, stats)
-        return
+def scan(path: str, stats: ScanStats, addresses: Iterable[bytes] | None = None) -> Iterator[FrameTuple]:
+    """The kept frames of one capture; `stats` is filled in when the iterator is exhausted.
+
+    `addresses=None` is phase 1 (no address set; the dropped frames' addresses are recorded);
+    otherwise phase 2 with those addresses.
+    """
+    from mipsniff.capture.reader import open_capture
+
+    pf, rec = _prefilter(addresses)
     with open_capture(path) as rd:
-        for fr in rd.iter_relevant(PREFILTER):
+        for fr in rd.iter_relevant(pf):
             yield fr.index, fr.ts_ns, fr.linktype, bytes(fr.data)
         stats.packets = rd.packets
         stats.first_ts_ns = rd.first_ts_ns
         stats.last_ts_ns = rd.last_ts_ns
         stats.link_types = tuple(rd.link_types)
         stats.warnings = [str(w) for w in rd.warnings]
+    if rec is not None:
+        stats.dropped_addresses = rec.seen
 
 
-def _classic_pcap(path: str, stats: ScanStats) -> Iterator[FrameTuple]:
-    with open(path, "rb") as fh:
-        head = fh.read(24)
-        table = {
-            b"\xd4\xc3\xb2\xa1": ("<", 1000),
-            b"\xa1\xb2\xc3\xd4": (">", 1000),
-            b"\x4d\x3c\xb2\xa1": ("<", 1),
-            b"\xa1\xb2\x3c\x4d": (">", 1),
-        }
-        if len(head) < 24 or head[:4] not in table:
-            raise UserError(f"{path} is not a pcap capture")
-        endian, mult = table[head[:4]]
-        linktype = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF
-        rec = struct.Struct(endian + "IIII")
-        index = 0
-        while len(hdr := fh.read(16)) == 16:
-            sec, frac, incl, _orig = rec.unpack(hdr)
-            data = fh.read(incl)
-            index += 1
-            ts = sec * 1_000_000_000 + frac * mult
-            if stats.first_ts_ns is None:
-                stats.first_ts_ns = ts
-            stats.last_ts_ns = ts
-            yield index, ts, linktype, data
-        stats.packets = index
-        stats.link_types = (linktype,)
+def home_addresses(linktype: int, data: bytes) -> set[bytes]:
+    """The home addresses one frame names as a BU or BA (the correlator's own rule, observe.py)."""
+    from dissectors import dissect
+    from mipsniff.correlate.observe import BaObs, BuObs, observe
+
+    out: set[bytes] = set()
+    for ob in observe(dissect(linktype, data), _never):
+        if isinstance(ob, BuObs | BaObs):
+            out.add(ob.hoa.packed)
+    return out
+
+
+def _never(_addr: IPv6Address) -> bool:
+    return False
+
+
+def pack_addresses(addrs: Iterable[bytes]) -> bytes:
+    return b"".join(sorted(addrs))
+
+
+def unpack_addresses(raw: bytes) -> set[bytes]:
+    if len(raw) % 16:
+        raise ValueError("address list is not a multiple of 16 bytes")
+    return {raw[i : i + 16] for i in range(0, len(raw), 16)}

@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import os
 import sys
+from ipaddress import IPv6Address
 from pathlib import Path
 from typing import Any
 
 import cloudpickle
 import pytest
-from multi_pcaps import write_pcap
+from multi_pcaps import read_pcap, write_pcap
+from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import HAO, MIP6MH_BU, ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt
+from scapy.layers.l2 import Ether
 
 from mipsniff.multi.engine import run_map
 from mipsniff.multi.files import FileStatus, FileSummary, order_files
@@ -22,19 +26,68 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 T0 = 1_700_000_000_000_000_000
 
 
-def _ring(tmp: Path, n: int = 4, per: int = 25) -> list[Path]:
+HOA = "2001:db8::beef"
+
+
+def _frames_for(k: int) -> list[bytes]:
+    """File k of the ring: noise the prefilter drops, echo it keeps, plain UDP of the home address
+    (kept only once a BU names it, phase 2) and, in file 3, that BU (HAO, RFC 6275 §6.3)."""
+    noise = bytes(
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+        / IP(src="192.0.2.1", dst="192.0.2.2")
+        / UDP(sport=1, dport=2)
+        / bytes([k])
+    )
+    other = bytes(
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+        / IPv6(src="2001:db8:2::1", dst="2001:db8:3::1")
+        / UDP(sport=3, dport=4)
+    )
+    echo = bytes(
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+        / IPv6(src="2001:db8:2::1", dst="2001:db8:3::1")
+        / ICMPv6EchoRequest(seq=k)
+    )
+    data = bytes(
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+        / IPv6(src=HOA, dst="2001:db8:3::1")
+        / UDP(sport=5, dport=6)
+        / bytes([k])
+    )
+    out = [noise, other, echo, data] * 5
+    if k == 3:
+        bu = (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / IPv6(src="2001:db8:1::5", dst="2001:db8::1")
+            / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
+        )
+        out.append(bytes(bu / MIP6MH_BU(seq=7, flags=0b1100, mhtime=10)))
+    return out
+
+
+def _ring(tmp: Path, n: int = 4) -> list[Path]:
     paths = []
+    t = T0
     for k in range(n):
-        frames = [(T0 + (k * per + i) * 1_000_000, bytes([k, i]) * 20) for i in range(per)]
+        frames = []
+        for data in _frames_for(k):
+            t += 1_000_000
+            frames.append((t, data))
         # names run backwards in time: ordering must come from timestamps
         paths.append(write_pcap(tmp / f"ring{n - k:02d}.pcap", frames))
     return paths
 
 
+def _is_kept(data: bytes, with_hoa: bool) -> bool:
+    from dissectors.prefilter import is_relevant
+
+    return is_relevant(1, data, [IPv6Address(HOA).packed] if with_hoa else [])
+
+
 def _counting_map(task: MapTask) -> FileSummary:
     """map_file that leaves a marker per real read, so a test can count reads across processes."""
     s = map_file(task)
-    if not s.reused:
+    if not s.reused and (task.home_addresses is None or s.phase == 2):
         marks = Path(task.workdir) / "reads"
         marks.mkdir(exist_ok=True)
         (marks / f"{os.getpid()}-{Path(task.path).name}-{os.urandom(4).hex()}").touch()
@@ -61,13 +114,12 @@ def _frames_of(summaries: list[FileSummary]) -> list[tuple[int, int, int, bytes]
     return [fr for s in ordered if s.status is FileStatus.ok for fr in read_frames(s)]
 
 
-def _expected(paths: list[Path]) -> list[tuple[int, int, int, bytes]]:
-    from multi_pcaps import read_pcap
-
+def _expected(paths: list[Path], with_hoa: bool = True) -> list[tuple[int, int, int, bytes]]:
+    """The frames the single-process prefilter keeps from the concatenation, numbered globally."""
     frames = []
     for p in sorted(paths, key=lambda p: read_pcap(p)[2][0][0]):
         frames += [(ts, 1, d) for ts, d in read_pcap(p)[2]]
-    return [(i + 1, ts, lt, d) for i, (ts, lt, d) in enumerate(frames)]
+    return [(i + 1, ts, lt, d) for i, (ts, lt, d) in enumerate(frames) if _is_kept(d, with_hoa)]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -84,7 +136,9 @@ def test_content_hash_reuse_second_run_reads_nothing(tmp_path: Path) -> None:
     paths = _ring(tmp_path)
     work = tmp_path / "work"
     first = run_map([str(p) for p in paths], str(work), workers=2, map_fn=_counting_map, progress_stream=None)
-    assert len(list((work / "reads").iterdir())) == 4
+    # every file is read twice: its home-address data shows up only once file 3's BU is known
+    assert len(list((work / "reads").iterdir())) == 8
+    assert all(s.phase == 2 for s in first)
     # a copy under another name is the same content: reused too
     (tmp_path / "copy.pcap").write_bytes(paths[0].read_bytes())
     second = run_map(
@@ -94,7 +148,7 @@ def test_content_hash_reuse_second_run_reads_nothing(tmp_path: Path) -> None:
         map_fn=_counting_map,
         progress_stream=None,
     )
-    assert len(list((work / "reads").iterdir())) == 4
+    assert len(list((work / "reads").iterdir())) == 8
     assert all(s.reused for s in second)
     assert _frames_of(second[:4]) == _frames_of(first)
     # a new file in the ring buffer is the only one read
@@ -106,7 +160,7 @@ def test_content_hash_reuse_second_run_reads_nothing(tmp_path: Path) -> None:
         map_fn=_counting_map,
         progress_stream=None,
     )
-    assert len(list((work / "reads").iterdir())) == 5
+    assert len(list((work / "reads").iterdir())) == 9
 
 
 def test_local_engine_survives_a_killed_worker(tmp_path: Path) -> None:
@@ -155,7 +209,7 @@ def test_progress_line_names_files_packets_and_rate(tmp_path: Path) -> None:
     buf = io.StringIO()
     run_map([str(p) for p in paths], str(tmp_path / "work"), workers=1, progress_stream=buf)
     last = buf.getvalue().strip().splitlines()[-1]
-    assert "files 2/2" in last and "50 packets read" in last and "packets/s" in last
+    assert "files 2/2" in last and "40 packets read" in last and "packets/s" in last
 
 
 def test_dask_engine_equals_local_and_survives_a_killed_worker(tmp_path: Path, dask_client: Any) -> None:
