@@ -330,6 +330,12 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
                     continue
                 ln = (data[p + 1] + 1) * 8
                 if p + ln > end:
+                    if proto in (0, 60):
+                        # Keep the options that were captured (ICMPv6 errors cut invoking packets).
+                        cut = (HopByHop if proto == 0 else DestinationOptions)(
+                            options=_options(data, p + 2, end, ctx, proto == 60), next_header=nxt, offset=p, length=ln
+                        )
+                        exts.append(cut)
                     raise Truncated(LAYER, p, ln, end - p)
                 if proto == 0:
                     if exts:

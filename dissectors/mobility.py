@@ -183,7 +183,7 @@ class Timestamp:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RestartCounter:
-    """RFC 5847 §5.2."""
+    """RFC 5847 §5.2: Length 4, the 32-bit counter right after the Length field."""
 
     counter: int
     option_type: int = 28
@@ -245,7 +245,7 @@ MobilityOption: TypeAlias = (
 )
 
 # Minimum option data lengths (the Length field), from the option figures of the RFCs cited above.
-_OPT_MIN = {2: 2, 3: 16, 4: 4, 6: 18, 7: 1, 8: 1, 22: 18, 23: 2, 24: 2, 25: 2, 26: 16, 27: 8, 28: 6, 29: 6,
+_OPT_MIN = {2: 2, 3: 16, 4: 4, 6: 18, 7: 1, 8: 1, 22: 18, 23: 2, 24: 2, 25: 2, 26: 16, 27: 8, 28: 4, 29: 6,
             30: 6, 32: 6, 33: 2}  # fmt: skip
 
 
@@ -283,7 +283,7 @@ def _option(t: int, data: bytes, q: int, ln: int, at: int) -> MobilityOption:
     if t == 27:
         return Timestamp(timestamp=int.from_bytes(data[q : q + 8], "big"), offset=at)
     if t == 28:
-        return RestartCounter(counter=int.from_bytes(data[q + 2 : q + 6], "big"), offset=at)
+        return RestartCounter(counter=int.from_bytes(data[q : q + 4], "big"), offset=at)
     if t == 29:
         return IPv4HomeAddress(
             prefix_length=data[q] >> 2, p_flag=bool(data[q] & 0x02), address=ip4(data, q + 2), offset=at
@@ -605,9 +605,7 @@ def dissect_mobility(
     }
     q = off + 6
     if q + fixed > mh_end:
-        # Too short for its fixed fields: keep the common header only.
-        if mh_end == end and not complete:
-            return MobilityHeader(**base)  # type: ignore[arg-type]
+        # Too short (or cut short) for its fixed fields: keep the common header only.
         return MobilityHeader(**base)  # type: ignore[arg-type]
     opts_at = q + fixed
     if t == 5 or t == 8:
@@ -629,7 +627,7 @@ def dissect_mobility(
             status=st, flags=BaFlags(fl & 0xF8), sequence=seq, lifetime_s=lt * 4,
             options=_options(data, opts_at, mh_end, ctx), **base  # type: ignore[arg-type]
         )  # fmt: skip
-    opts = _options(data, opts_at, mh_end, ctx) if t != 11 and t <= 18 else ()
+    opts = _options(data, opts_at, mh_end, ctx) if t not in (11, 12, 16) and t <= 18 else ()
     if t == 0:
         return BindingRefreshRequest(options=opts, **base)  # type: ignore[arg-type]
     if t == 1:
@@ -670,7 +668,9 @@ def dissect_mobility(
         return HandoverAcknowledge(sequence=seq, code=code, options=opts, **base)  # type: ignore[arg-type]
     if t == 16:
         brt, b1, seq, fl = unpack_from("!BBHH", data, q)
-        p, g, v = bool(fl & 0x8000), bool(fl & 0x4000), bool(fl & 0x2000)
+        opts = _options(data, opts_at, mh_end, ctx) if brt in (1, 2) else ()
+        # RFC 5846 §6.1.1/§6.1.2: flags P, V, G in that order (MSB first).
+        p, v, g = bool(fl & 0x8000), bool(fl & 0x4000), bool(fl & 0x2000)
         if brt == 1:
             return BindingRevocationIndication(
                 revocation_trigger=b1, sequence=seq, p_flag=p, g_flag=g, v_flag=v, options=opts, **base  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 from struct import unpack_from
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dissectors._wire import Ctx, ip6, mac
 from dissectors.codes import (
@@ -29,6 +29,9 @@ from dissectors.codes import (
     enum_or_int,
 )
 from dissectors.icmpv6 import ICMPv6
+
+if TYPE_CHECKING:
+    from dissectors.ipv6 import IPv4, IPv6
 
 LAYER = "nd"
 
@@ -69,6 +72,13 @@ class RedirectedHeader:
     data: bytes
     option_type: int = 4
     offset: int = -1
+
+    @property
+    def packet(self) -> IPv6 | IPv4 | None:
+        """The redirected packet's start, dissected (its weirds are dropped: it is usually cut)."""
+        from dissectors.ipv6 import dissect_ip
+
+        return dissect_ip(self.data, 0) if self.data else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +237,7 @@ def dissect_options(data: bytes, p: int, end: int, ctx: Ctx) -> tuple[NDOption, 
         if units == 0:
             # RFC 4861 §4.6: a zero length option makes the whole message invalid.
             ctx.weird("nd_option_zero_length", f"option {t} with length 0", LAYER, p)
+            opts.append(UnknownNDOption(option_type=enum_or_int(NdOptionType, t), data=b"", offset=p))
             break
         size = units * 8
         if p + size > end:
