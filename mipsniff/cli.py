@@ -142,6 +142,42 @@ def lab(
         typer.echo(line)
 
 
+@app.command("live")
+def live(
+    iface: str = typer.Argument(..., help="Interface to capture on (e.g. wlan0)."),
+    write: str | None = typer.Option(None, "--write", "-w", help="Also save the capture to this pcap file."),
+    duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    count: int | None = typer.Option(None, "--count", "-c", help="Stop after this many packets."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final report as JSON (events go to stderr)."),
+    backend: str = typer.Option("raw", "--backend", help="raw (AF_PACKET socket) or tshark (dumpcap)."),
+    bpf: str | None = typer.Option(None, "--bpf", help="Also capture what this pcap-filter expression matches."),
+    home_address: list[str] = typer.Option([], "--home-address", help="A mobile node's home address (repeatable)."),
+    vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
+) -> None:
+    """Capture live, print handover events as they happen; Ctrl-C ends with the full report."""
+    from mipsniff.capture.live_view import live_main
+
+    if backend not in ("raw", "tshark"):
+        raise UserError(f"unknown backend {backend!r}: use raw or tshark")
+    live_main(iface, write=write, duration_s=duration, count=count, as_json=as_json, backend=backend, bpf=bpf,
+              home_addresses=tuple(home_address), vantage=vantage)
+
+
+@app.command("lab")
+def lab(
+    action: str = typer.Argument(..., help="up | move | status | down | truth"),
+    cell: str | None = typer.Argument(None, help="For `move`: home or remote."),
+    delay_ms: int = typer.Option(0, "--delay", help="For `up`: extra one-way delay (ms) on the HA-MN tunnel."),
+    gap_ms: int = typer.Option(200, "--gap", help="For `move`: how long wlan0 stays down (ms)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="For `truth`: write the JSON here."),
+) -> None:
+    """The article's testbed in network namespaces: radvd, the agent's MN and HA, telnet localhost 7777."""
+    from mipsniff.lab import cli_actions
+
+    for line in cli_actions.run(action, cell=cell, delay_ms=delay_ms, gap_ms=gap_ms, output=output):
+        typer.echo(line)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning `UserError` into one line and exit status 2."""
     try:

@@ -30,8 +30,8 @@ def run(action: str, *, cell: str | None = None, delay_ms: int = 0, gap_ms: int 
         topo.move(cell, gap_ms=gap_ms)
         yield f"wlan0 moved to {cell}"
     elif action == "status":
-        for what, state in topo.status():
-            yield f"{what:<20} {state}"
+        for what, running in topo.status():
+            yield f"{what:<20} {running}"
     elif action == "down":
         topo.check_host()
         removed = topo.down()

@@ -190,7 +190,7 @@ def _build_links() -> None:
     _sh(NS_MN, "ip", "link", "set", MN_IFACE, "up")
 
 
-def _kernel_quiet_rules(ns: str) -> None:
+def _kernel_quiet_rules(ns: str, dev: str) -> None:
     """ip6tables raw-table drops so a kernel without CONFIG_IPV6_MIP6 does not answer Mobile IPv6.
 
     Such a kernel answers a Home Address option (type 201, action bits 11) and a type 2 routing header
@@ -207,7 +207,8 @@ def _kernel_quiet_rules(ns: str) -> None:
         ["-d", str(HOME_ADDRESS)],
     ]
     for rule in rules:
-        _sh(ns, "ip6tables", "-w", "-t", "raw", "-A", "PREROUTING", *rule, "-j", "DROP")
+        # Only on the link: what the agent writes to its TUN device must reach the kernel.
+        _sh(ns, "ip6tables", "-w", "-t", "raw", "-A", "PREROUTING", "-i", dev, *rule, "-j", "DROP")
 
 
 def _start_radvd(ns: str, name: str, conf: str) -> int:
@@ -286,8 +287,8 @@ def up(*, delay_ms: int = 0, with_agents: bool = True) -> LabState:
     save_state(state)  # before anything exists, so a crash midway is still cleaned by `down`
     try:
         _build_links()
-        for ns in (NS_HA, NS_MN):
-            _kernel_quiet_rules(ns)
+        for ns, dev in ((NS_HA, HA_IFACE), (NS_MN, MN_IFACE)):
+            _kernel_quiet_rules(ns, dev)
         state.pids["radvd-home"] = _start_radvd(NS_HA, "home", RADVD_HOME)
         state.pids["radvd-remote"] = _start_radvd(NS_AR, "remote", RADVD_REMOTE)
         save_state(state)

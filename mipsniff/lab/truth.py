@@ -62,7 +62,7 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
     bus = [r for r in mn if r["kind"] == "bu" and r.get("peer") == ha_addr]
     bas = [r for r in mn if r["kind"] == "ba" and r.get("peer") == ha_addr]
     groups: list[dict[str, Any]] = []
-    where = home
+    where: Any = home
     for bu in bus:
         coa = bu.get("care_of_address")
         cur = groups[-1] if groups else None
