@@ -127,22 +127,7 @@ def plot(
     typer.echo(output)
 
 
-@app.command("lab")
-def lab(
-    action: str = typer.Argument(..., help="up | move | status | down | truth"),
-    cell: str | None = typer.Argument(None, help="For `move`: home or remote."),
-    delay_ms: int = typer.Option(0, "--delay", help="For `up`: extra one-way delay (ms) on the HA-MN tunnel."),
-    gap_ms: int = typer.Option(200, "--gap", help="For `move`: how long wlan0 stays down (ms)."),
-    output: str | None = typer.Option(None, "--output", "-o", help="For `truth`: write the JSON here."),
-) -> None:
-    """The article's testbed in network namespaces: radvd, the agent's MN and HA, telnet localhost 7777."""
-    from mipsniff.lab import cli_actions
-
-    for line in cli_actions.run(action, cell=cell, delay_ms=delay_ms, gap_ms=gap_ms, output=output):
-        typer.echo(line)
-
-
-@app.command("live")
+pp.command("live")
 def live(
     iface: str = typer.Argument(..., help="Interface to capture on (e.g. wlan0)."),
     write: str | None = typer.Option(None, "--write", "-w", help="Also save the capture to this pcap file."),

@@ -104,6 +104,7 @@ class Crossing:
     view: PacketView
     sender: str  # node name that put the frame on the link
     link: str
+    tx_id: int  # the transmission: the same frame seen at two capture points has the same id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +162,7 @@ class Network:
         self.logs: list[tuple[int, str, str]] = []
         self.loss_rules: list[LossRule] = []
         self._calls_now = (0, 0)
+        self._tx_count = 0
 
     @property
     def now_ns(self) -> int:
@@ -184,6 +186,14 @@ class Network:
         node.generators = list(generators)
         for machine in (host, *generators):
             self._rearm(node, machine)
+
+    def replace_host(self, node: Node, machine: Any) -> None:
+        """Swap the node's host machine (a daemon restart): the old one's timers die with it."""
+        timer = node.timers.pop(id(node.host), None)
+        if timer is not None:
+            timer.cancel()
+        node.host = machine
+        self._rearm(node, machine)
 
     def capture(self, vantage: str, iface: Iface) -> None:
         self.captures[id(iface)] = vantage
@@ -316,10 +326,12 @@ class Network:
                                       view=view))
             return
         frame = dst_mac + iface.mac_raw + ETHERTYPE_IPV6 + packet
+        self._tx_count += 1
+        tx_id = self._tx_count
         vantage = self.captures.get(id(iface))
         if vantage is not None:
             self.crossings.append(Crossing(vantage=vantage, t_ns=now, direction="out", frame=frame, view=view,
-                                           sender=iface.node.name, link=link.name))
+                                           sender=iface.node.name, link=link.name, tx_id=tx_id))
         # Draw the random numbers in a fixed order for every frame, whatever the outcome.
         lost_random = self.rng.random() < link.loss
         jitter = self.rng.randint(0, link.jitter_us) if link.jitter_us else 0
@@ -335,9 +347,9 @@ class Network:
         arrival = max(arrival, link.last_arrival.get(key, 0))
         link.last_arrival[key] = arrival
         for rx in receivers:
-            self.queue.schedule(arrival, self._arrive, rx, link, frame, view, iface.node.name)
+            self.queue.schedule(arrival, self._arrive, rx, link, frame, view, iface.node.name, tx_id)
 
-    def _arrive(self, rx: Iface, link: Link, frame: bytes, view: PacketView, sender: str) -> None:
+    def _arrive(self, rx: Iface, link: Link, frame: bytes, view: PacketView, sender: str, tx_id: int) -> None:
         if rx.link is not link:
             self.drops.append(SimDrop(t_ns=self.now_ns, sender=sender, link=link.name, reason="moved_away",
                                       view=view))
@@ -345,5 +357,5 @@ class Network:
         vantage = self.captures.get(id(rx))
         if vantage is not None:
             self.crossings.append(Crossing(vantage=vantage, t_ns=self.now_ns, direction="in", frame=frame,
-                                           view=view, sender=sender, link=link.name))
+                                           view=view, sender=sender, link=link.name, tx_id=tx_id))
         self._dispatch(rx.node, rx.node.host, api.Received(iface=rx.name, packet=frame[14:]))

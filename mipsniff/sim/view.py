@@ -56,6 +56,8 @@ class PacketView:
     udp_dport: int | None = None
     rtp_seq: int | None = None
     rtp_ssrc: int | None = None
+    stream_seq: int | None = None  # the agent's UDP stream payload: "MSNF", u32 seq (mipsniff.agent.traffic)
+    stream_name: str | None = None
     inner: PacketView | None = None  # IPv6-in-IPv6 (RFC 2473)
 
     @property
@@ -84,6 +86,13 @@ class PacketView:
     @property
     def is_mobility(self) -> bool:
         return self.protocol == PROTO_MH
+
+    @property
+    def is_data(self) -> bool:
+        """Application data (RFC 6275 §9.3.2 view of the home address's traffic): echo, UDP, TCP."""
+        if self.protocol == PROTO_ICMPV6:
+            return self.icmp_type in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY)
+        return self.protocol in (PROTO_UDP, PROTO_TCP)
 
 
 def read(packet: bytes) -> PacketView:
@@ -136,7 +145,10 @@ def read(packet: bytes) -> PacketView:
     elif nh == PROTO_UDP and len(body) >= 8:
         fields["udp_sport"], fields["udp_dport"] = struct.unpack_from("!HH", body, 0)
         rtp = body[8:]
-        if len(rtp) >= 12 and rtp[0] >> 6 == 2:
+        if len(rtp) >= 16 and rtp[:4] == b"MSNF":
+            fields["stream_seq"] = struct.unpack_from("!I", rtp, 4)[0]
+            fields["stream_name"] = rtp[16:].split(b"\x00", 1)[0].decode(errors="replace")
+        elif len(rtp) >= 12 and rtp[0] >> 6 == 2:
             fields["rtp_seq"] = struct.unpack_from("!H", rtp, 2)[0]
             fields["rtp_ssrc"] = struct.unpack_from("!I", rtp, 8)[0]
     elif nh == PROTO_IPV6 and len(body) >= 40:
