@@ -129,6 +129,16 @@ class Prefilter:
             def ethernet(buf: Buffer, s: int, e: int) -> bool:
                 hi = buf[s + 12] if e - s > 14 else 0
                 if hi == 0x86 and buf[s + 13] == 0xDD:
+                    # The common case inline (this runs for every frame): ICMPv6 type or a deciding
+                    # next header right after the fixed header.
+                    if not addrs and e - s > 54:
+                        nh = buf[s + 20]
+                        if nh == ICMPV6:
+                            return buf[s + 54] in rel_types
+                        if nh in rel_next:
+                            return True
+                        if nh != HOP_BY_HOP and nh != FRAGMENT and nh != AH:
+                            return False
                     return ip_ok(buf, s + 14, e)
                 if hi == 0x81 or hi == 0x88 or hi == 0x91:
                     link, _ = dissect_link(linktype, bytes(buf[s:e]))

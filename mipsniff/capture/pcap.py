@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mipsniff.capture.frame import Frame
-from mipsniff.capture.source import RELEASE_EVERY
+from mipsniff.capture.source import RELEASE_EVERY, Buffer
 
 if TYPE_CHECKING:
     from mipsniff.capture.reader import CaptureReader, FrameFilter
@@ -37,11 +37,11 @@ def iter_pcap(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterator[
     size = len(buf)
     pos = 24
     n = 0
-    first = last = -1
+    last = -1
     incl = 0
 
-    def ts_at(at: int) -> int:
-        sec, frac, _, _ = full(buf, at)
+    def ts_at(data: Buffer, at: int) -> int:
+        sec, frac, _, _ = full(data, at)
         return int(sec * 1_000_000_000 + frac * scale)
 
     try:
@@ -55,7 +55,8 @@ def iter_pcap(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterator[
                     break
                 n += 1
                 if n == 1:
-                    first = pos
+                    # Known before the first frame is yielded, so `show` can print relative times.
+                    reader.first_ts_ns = ts_at(buf, pos)
                 last = pos
                 if pred is None or pred(buf, s, e):
                     sec, frac, _, orig = full(buf, pos)
@@ -67,30 +68,26 @@ def iter_pcap(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterator[
                     src.release(pos)
                     continue
                 # End of the buffer: a partial record header may continue in the next gzip chunk.
-                if first >= 0 and reader.first_ts_ns is None:
-                    reader.first_ts_ns = ts_at(first)
                 if last >= 0:
-                    reader.last_ts_ns = ts_at(last)
+                    reader.last_ts_ns = ts_at(buf, last)
                     last = -1
                 if src.refill(pos, hsize):
-                    buf, size, pos, first = src.buf, len(src.buf), 0, -1
+                    buf, size, pos = src.buf, len(src.buf), 0
                     continue
                 if pos < size:
                     reader._warn(n + 1, src.base + pos,
                                  f"record header truncated ({size - pos} of {hsize} bytes); read stopped")
                 break
             # The loop broke on a record that does not fit or is implausibly long.
-            if first >= 0 and reader.first_ts_ns is None:
-                reader.first_ts_ns = ts_at(first)
             if last >= 0:
-                reader.last_ts_ns = ts_at(last)
+                reader.last_ts_ns = ts_at(buf, last)
                 last = -1
             if incl > max_incl:
                 reader._warn(n + 1, src.base + pos,
                              f"corrupt record header (captured length {incl} > {max_incl}); read stopped")
                 break
             if src.refill(pos, hsize + incl):
-                buf, size, pos, first = src.buf, len(src.buf), 0, -1
+                buf, size, pos = src.buf, len(src.buf), 0
                 continue
             reader._warn(n + 1, src.base + pos,
                          f"last record truncated ({size - pos - hsize} of {incl} bytes); read stopped")

@@ -186,7 +186,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                                     data=buf[s:de], orig_len=olen, interface=iface,
                                     comment=_comment(buf, s + ((caplen + 3) & ~3), e - 4, endian))
                     if first_ts is None:
-                        first_ts = convs[iface](last_raw)
+                        first_ts = reader.first_ts_ns = convs[iface](last_raw)
                 elif btype == BT_SPB:
                     # Simple Packet Block: interface 0, no timestamp, captured length implied (§4.4).
                     if not preds:
@@ -213,7 +213,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                     last_iface, last_raw = iface16, (tsh << 32) | tsl
                     ts = convs[iface16](last_raw)
                     if first_ts is None:
-                        first_ts = ts
+                        first_ts = reader.first_ts_ns = ts
                     pred = preds[iface16]
                     if pred is None or pred(buf, s, de):
                         yield Frame(index=n, ts_ns=ts, linktype=interfaces[iface16].linktype,
