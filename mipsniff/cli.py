@@ -127,27 +127,6 @@ def plot(
     typer.echo(output)
 
 
-pp.command("live")
-def live(
-    iface: str = typer.Argument(..., help="Interface to capture on (e.g. wlan0)."),
-    write: str | None = typer.Option(None, "--write", "-w", help="Also save the capture to this pcap file."),
-    duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds."),
-    count: int | None = typer.Option(None, "--count", "-c", help="Stop after this many packets."),
-    as_json: bool = typer.Option(False, "--json", help="Print the final report as JSON (events go to stderr)."),
-    backend: str = typer.Option("raw", "--backend", help="raw (AF_PACKET socket) or tshark (dumpcap)."),
-    bpf: str | None = typer.Option(None, "--bpf", help="Also capture what this pcap-filter expression matches."),
-    home_address: list[str] = typer.Option([], "--home-address", help="A mobile node's home address (repeatable)."),
-    vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
-) -> None:
-    """Capture live, print handover events as they happen; Ctrl-C ends with the full report."""
-    from mipsniff.capture.live_view import live_main
-
-    if backend not in ("raw", "tshark"):
-        raise UserError(f"unknown backend {backend!r}: use raw or tshark")
-    live_main(iface, write=write, duration_s=duration, count=count, as_json=as_json, backend=backend, bpf=bpf,
-              home_addresses=tuple(home_address), vantage=vantage)
-
-
 @app.command("live")
 def live(
     iface: str = typer.Argument(..., help="Interface to capture on (e.g. wlan0)."),
