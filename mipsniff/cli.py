@@ -163,6 +163,37 @@ def lab(
         typer.echo(line)
 
 
+@app.command("synth")
+def synth(
+    scenario: str | None = typer.Argument(None, help="Scenario name (see --list)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Capture to write; FILE.truth.json goes beside it."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: same seed, same bytes."),
+    vantage: str | None = typer.Option(None, "--vantage", help="Capture point: mn, ha or both (pcapng)."),
+    settings: list[str] = typer.Option([], "--set", help="Override a scenario setting: key=value (repeatable)."),
+    list_: bool = typer.Option(False, "--list", help="List the scenarios with a one-line description."),
+) -> None:
+    """Simulate a scenario: write its capture and its ground truth (FILE.truth.json)."""
+    from pathlib import Path
+
+    from mipsniff.sim.scenarios import RANDOM_DESCRIPTION, SCENARIOS, SettingError
+    from mipsniff.sim.synth import synthesize
+
+    if list_:
+        for name, sc in SCENARIOS.items():
+            typer.echo(f"{name:20} {sc.description.split(': ')[0].split('; ')[0]}")
+        typer.echo(f"{'random':20} {RANDOM_DESCRIPTION}")
+        return
+    if scenario is None or output is None:
+        raise UserError("give a scenario and -o FILE.pcap (mipsniff synth --list shows the scenarios)")
+    try:
+        cap, truth, _ = synthesize(scenario, Path(output), seed=seed, vantage=vantage, settings=settings)
+    except SettingError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    typer.echo(f"{cap}\n{truth}")
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning `UserError` into one line and exit status 2."""
     try:

@@ -172,7 +172,9 @@ def build() -> list[Case]:
     add("bu_all_scapy_flags", _bu(seq=1, flags=0b1111111, mhtime=10))  # A H L K M R P
     add("bu_raw_ip", IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / MIP6MH_BU(seq=7), LINKTYPE_RAW)
     add("ba_article", _ba(status=0, seq=54814, mhtime=65535))
-    add("ba_135_k", _ba(status=135, flags=1, seq=65535, mhtime=0))
+    # scapy's BA flags field is 3 bits named lowest bit first ("PRK"): K is 4 (flags=1 would be P).
+    add("ba_135_k", _ba(status=135, flags=4, seq=65535, mhtime=0))
+    add("ba_nemo_pmip_flags", _ba(status=0, flags=3, seq=1, mhtime=1))  # R and P
     add("ba_unknown_status", _ba(status=127, seq=3, mhtime=1))
     add("brr", IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA]) / MIP6MH_BRR())
     add("hoti", IPv6(src=HOA, dst=CN) / MIP6MH_HoTI(cookie=bytes.fromhex("0123456789abcdef")))
