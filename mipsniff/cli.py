@@ -180,7 +180,7 @@ def synth(
 
     if list_:
         for name, sc in SCENARIOS.items():
-            typer.echo(f"{name:20} {sc.description.split(': ')[0].split('; ')[0]}")
+            typer.echo(f"{name:20} {sc.summary}")
         typer.echo(f"{'random':20} {RANDOM_DESCRIPTION}")
         return
     if scenario is None or output is None:

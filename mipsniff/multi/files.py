@@ -49,6 +49,7 @@ class FileSummary:
     start_ns: int | None = None  # first frame's timestamp
     end_ns: int | None = None  # last frame's timestamp
     link_types: tuple[int, ...] = ()
+    format: str = ""  # pcap | pcapng
     relevant: int = 0  # frames kept for the reduce step
     parquet: str | None = None  # the intermediate file in the workdir
     status: FileStatus = FileStatus.ok

@@ -95,6 +95,7 @@ def read_summary(pq_path: Path, path: str, sha: str, size: int) -> FileSummary |
         start_ns=opt(b"mipsniff.start_ns"),
         end_ns=opt(b"mipsniff.end_ns"),
         link_types=tuple(int(x) for x in lt.split(b",") if x),
+        format=meta.get(b"mipsniff.format", b"").decode(),
         relevant=int(meta[b"mipsniff.relevant"]),
         parquet=str(pq_path),
         warnings=tuple(json.loads(meta.get(b"mipsniff.warnings", b"[]"))),
@@ -134,6 +135,7 @@ def _write(path: str, sha: str, size: int, out: Path, addresses: frozenset[bytes
                     "mipsniff.start_ns": "" if stats.first_ts_ns is None else str(stats.first_ts_ns),
                     "mipsniff.end_ns": "" if stats.last_ts_ns is None else str(stats.last_ts_ns),
                     "mipsniff.link_types": ",".join(str(x) for x in stats.link_types),
+                    "mipsniff.format": stats.format,
                     "mipsniff.warnings": json.dumps(stats.warnings),
                     "mipsniff.home_addresses": pack_addresses(hoas).hex(),
                 }

@@ -5,33 +5,51 @@
           merged frame stream --> the single-process report pipeline --> report dict
           + capture.files / capture.warnings
 
-The reduce feeds the very frames the single-process pipeline would see (same prefilter, same global
-frame numbers, same order), so the JSON is the same byte for byte as for the concatenated capture,
-apart from `capture.path` and the added `capture.files` / `capture.warnings`.
+The reduce feeds the very frames the single-process pipeline (mipsniff.report.analyze) would see — same
+prefilter, same home addresses, same global frame numbers, same order — to the same
+`analyze_frames`, so the JSON is the same byte for byte as for the concatenated capture, apart from
+`capture.path` (the first file) and the added `capture.files` and file warnings.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from ipaddress import IPv6Address
 from typing import IO, Any
 
 from mipsniff.capture.frame import Frame
+from mipsniff.correlate import Vantage
 from mipsniff.multi.engine import MapFn, run_map
 from mipsniff.multi.files import FileStatus, FileSummary, FileWarning, expand_inputs, order_files
 from mipsniff.multi.mapstep import map_file, read_frames
-
-# The reduce: (ordered frame stream, capture header dict) -> report dict. Set by `report_fn`.
-ReduceFn = Callable[[Iterator[Frame], dict[str, Any]], dict[str, Any]]
+from mipsniff.report.analyze import CaptureInfo, Report, analyze_frames
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MultiResult:
+    """The report over many files plus what became of each file."""
+
     files: tuple[FileSummary, ...]
     warnings: tuple[FileWarning, ...]
-    report: dict[str, Any]
+    report: Report
+
+    def to_dict(self) -> dict[str, Any]:
+        """`mipsniff report --json` over many files: the single-file document, with `capture.files`
+        (every input: path, status, packets, first global frame, start, end, sha256) and the file
+        warnings (duplicate, overlap, unreadable) appended to `capture.warnings` as "kind: detail"."""
+        doc = self.report.to_dict()
+        cap = doc["capture"]
+        cap["warnings"] = list(cap.get("warnings", [])) + [f"{w.kind}: {w.detail}" for w in self.warnings]
+        cap["files"] = files_section(self.files)
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The same text layout as `mipsniff.report.export.to_json`."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False) + "\n"
 
 
 def _iso(ns: int | None) -> float | None:
@@ -46,45 +64,49 @@ def merged_frames(files: Sequence[FileSummary]) -> Iterator[Frame]:
                 yield Frame(index=index, ts_ns=ts_ns, linktype=linktype, data=data)
 
 
-def capture_section(files: Sequence[FileSummary], warnings: Sequence[FileWarning]) -> dict[str, Any]:
-    """`capture` keys for many files: totals as for the concatenation, plus `files` and `warnings`."""
+def capture_info(files: Sequence[FileSummary]) -> CaptureInfo:
+    """The capture summary of the concatenation of the files read, in capture order.
+
+    `path` is the first file's (the whole list is in `capture.files`); `start`/`end` are the first
+    file's first and the last file's last timestamp, as a reader of the concatenation would say."""
     read = [s for s in files if s.status is FileStatus.ok]
     starts = [s.start_ns for s in read if s.start_ns is not None]
     ends = [s.end_ns for s in read if s.end_ns is not None]
     link_types: list[int] = []
+    formats: list[str] = []
     for s in read:
         link_types += [lt for lt in s.link_types if lt not in link_types]
-    return {
-        "path": read[0].path if len(read) == 1 else [s.path for s in read],
-        "packets": sum(s.packets for s in read),
-        "start": _iso(starts[0]) if starts else None,
-        "end": _iso(ends[-1]) if ends else None,
-        "link_types": link_types,
-        "files": [
-            {
-                "path": s.path,
-                "status": str(s.status),
-                "packets": s.packets,
-                "first_frame": s.first_frame or None,
-                "start": _iso(s.start_ns),
-                "end": _iso(s.end_ns),
-                "sha256": s.sha256 or None,
-                "bytes": s.size_bytes,
-                "relevant": s.relevant,
-                "reused": s.reused,
-                **({"duplicate_of": s.duplicate_of} if s.duplicate_of else {}),
-                **({"error": s.error} if s.error else {}),
-            }
-            for s in files
-        ],
-        "warnings": [{"kind": w.kind, "files": list(w.files), "detail": w.detail} for w in warnings]
-        + [{"kind": "reader", "files": [s.path], "detail": d} for s in read for d in s.warnings],
-    }
+        if s.format and s.format not in formats:
+            formats.append(s.format)
+    return CaptureInfo(
+        path=read[0].path if read else "",
+        packets=sum(s.packets for s in read),
+        start_ns=starts[0] if starts else None,
+        end_ns=ends[-1] if ends else None,
+        link_types=tuple(link_types),
+        format="+".join(formats),
+        warnings=tuple(w for s in read for w in s.warnings),
+    )
 
 
-def _count_reduce(frames: Iterator[Frame], capture: dict[str, Any]) -> dict[str, Any]:
-    """The trivial reduce: the capture section and the number of relevant frames."""
-    return {"capture": capture, "relevant_frames": sum(1 for _ in frames)}
+def files_section(files: Sequence[FileSummary]) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": s.path,
+            "status": str(s.status),
+            "packets": s.packets,
+            "first_frame": s.first_frame or None,
+            "start": _iso(s.start_ns),
+            "end": _iso(s.end_ns),
+            "sha256": s.sha256 or None,
+            "bytes": s.size_bytes,
+            "relevant": s.relevant,
+            "reused": s.reused,
+            **({"duplicate_of": s.duplicate_of} if s.duplicate_of else {}),
+            **({"error": s.error} if s.error else {}),
+        }
+        for s in files
+    ]
 
 
 def analyze(
@@ -97,7 +119,7 @@ def analyze(
     workdir: str | None = None,
     retries: int = 2,
     map_fn: MapFn = map_file,
-    reduce_fn: ReduceFn | None = None,
+    vantage: Vantage | str = Vantage.AUTO,
     progress_stream: IO[str] | None = sys.stderr,
 ) -> MultiResult:
     """Report on many capture files as one capture (see the module docstring)."""
@@ -119,9 +141,15 @@ def analyze(
             progress_stream=progress_stream,
         )
         files, warnings = order_files(summaries)
-        capture = capture_section(files, warnings)
-        reduce = reduce_fn or _count_reduce
-        report = reduce(merged_frames(files), capture)
+        # The single-process report seeds its correlator with every home address of the capture
+        # (its pass 1); the map step learned the same set, file by file.
+        hoas = sorted({a for s in files if s.status is FileStatus.ok for a in s.home_addresses})
+        report = analyze_frames(
+            merged_frames(files),
+            capture_info(files),
+            vantage=vantage,
+            home_addresses=[IPv6Address(a) for a in hoas],
+        )
         return MultiResult(files=tuple(files), warnings=tuple(warnings), report=report)
     finally:
         if tmp is not None:

@@ -67,6 +67,7 @@ class ScanStats:
     first_ts_ns: int | None = None
     last_ts_ns: int | None = None
     link_types: tuple[int, ...] = ()
+    format: str = ""
     warnings: list[str] = field(default_factory=list)
     dropped_addresses: set[bytes] = field(default_factory=set)
 
@@ -87,19 +88,24 @@ def scan(path: str, stats: ScanStats, addresses: Iterable[bytes] | None = None) 
         stats.first_ts_ns = rd.first_ts_ns
         stats.last_ts_ns = rd.last_ts_ns
         stats.link_types = tuple(rd.link_types)
+        stats.format = rd.format
         stats.warnings = [str(w) for w in rd.warnings]
     if rec is not None:
         stats.dropped_addresses = rec.seen
 
 
 def home_addresses(linktype: int, data: bytes) -> set[bytes]:
-    """The home addresses one frame names as a BU or BA (the correlator's own rule, observe.py)."""
+    """The home addresses one frame names, by the single-process report's own rule
+    (mipsniff.report.analyze.find_home_addresses): home-registration BUs and BAs."""
     from dissectors import dissect
     from mipsniff.correlate.observe import BaObs, BuObs, observe
 
+    pkt = dissect(linktype, data)
+    if pkt.mobility is None:
+        return set()
     out: set[bytes] = set()
-    for ob in observe(dissect(linktype, data), _never):
-        if isinstance(ob, BuObs | BaObs):
+    for ob in observe(pkt, _never):
+        if isinstance(ob, BuObs) and ob.home or isinstance(ob, BaObs):
             out.add(ob.hoa.packed)
     return out
 

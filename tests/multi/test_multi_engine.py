@@ -61,7 +61,7 @@ def _frames_for(k: int) -> list[bytes]:
             / IPv6(src="2001:db8:1::5", dst="2001:db8::1")
             / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
         )
-        out.append(bytes(bu / MIP6MH_BU(seq=7, flags=0b1100, mhtime=10)))
+        out.append(bytes(bu / MIP6MH_BU(seq=7, flags="AH", mhtime=10)))
     return out
 
 
