@@ -72,7 +72,7 @@ def _relevant_templates() -> list[bytes]:
     out = [bytes(ra), bytes(dad)]
     for seq in range(54814, 54814 + 16):
         bu = (Ether(src=MN_MAC, dst=AR_MAC) / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
-              / MIP6MH_BU(seq=seq, flags=0b1100, mhtime=65535))
+              / MIP6MH_BU(seq=seq, flags="AH", mhtime=65535))
         ba = (Ether(src=AR_MAC, dst=MN_MAC) / IPv6(src=HA, dst=COA)
               / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[HOA])
               / MIP6MH_BA(status=0, seq=seq, mhtime=65535))

@@ -221,7 +221,8 @@ def _mobility(rec: dict[str, Any], ip: IPv6 | IPv4, mh: MobilityHeader) -> None:
         rec["nonce_index"] = mh.nonce_index
     elif hasattr(mh, "sequence"):
         rec["seq"] = mh.sequence
-    rec["options"] = [option_dict(o) for o in mh.options]
+    # Pad1 / PadN (types 0 and 1, RFC 6275 §6.2.2-6.2.3) only align the others: left out.
+    rec["options"] = [option_dict(o) for o in mh.options if int(o.option_type) > 1]
 
 
 def _status_name(status: int) -> str:
@@ -285,7 +286,9 @@ def packet_record(index: int, ts_ns: int, packet: Packet) -> dict[str, Any]:
     the outer addresses, what it is, and every weird."""
     ev = packet.l2_event
     body = l2_record(ev) if ev is not None else ip_record(packet.ip)
-    rec: dict[str, Any] = {"frame": index, "ts": ts_ns / 1e9}
+    # int / int is correctly rounded: the float nearest the exact timestamp, so a pcap's microseconds
+    # print as written (1700000000.000123), as the ground-truth JSON contract expects.
+    rec: dict[str, Any] = {"frame": index, "ts": ts_ns / 1_000_000_000}
     rec.update(body)
     rec["weirds"] = [weird_dict(w) for w in packet.weirds]
     return rec
@@ -391,7 +394,7 @@ def show_records(frames: Iterable[Frame], *, strict: bool = False) -> Iterator[t
         except Exception as exc:  # noqa: BLE001 - STYLE §4: record and go on
             if strict:
                 raise
-            rec = {"frame": frame.index, "ts": frame.ts_ns / 1e9, "src": None, "dst": None, "kind": "other",
+            rec = {"frame": frame.index, "ts": frame.ts_ns / 1_000_000_000, "src": None, "dst": None, "kind": "other",
                    "type": None, "weirds": [{"name": "internal_error", "detail": f"{type(exc).__name__}: {exc}",
                                              "layer": "show", "offset": -1}]}
         if frame.comment is not None:
