@@ -29,7 +29,8 @@ def ip4(data: bytes, off: int) -> IPv4Address:
 
 
 def mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
+    """`aa:bb:cc:dd:ee:ff` (any length), as tshark prints link-layer addresses."""
+    return raw.hex(":")
 
 
 def checksum_ok(pseudo: bytes, data: bytes, start: int, stop: int) -> bool:
