@@ -42,6 +42,9 @@ COMMON: dict[str, Any] = {
 }
 
 
+_TYPE_NAMES = {bool: "a boolean (true/false)", int: "an integer", float: "a number", str: "a string"}
+
+
 class SettingError(ValueError):
     """An unknown setting name or a value that does not parse as its default's type."""
 
@@ -78,6 +81,7 @@ class ScenarioResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     name: str
+    summary: str  # one line for `synth --list`
     description: str
     defaults: dict[str, Any]
     script: Callable[[World], None]
@@ -87,10 +91,11 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, description: str, default_vantage: str = "mn", **defaults: Any) -> Callable[
+def scenario(name: str, summary: str, description: str, default_vantage: str = "mn", **defaults: Any) -> Callable[
         [Callable[[World], None]], Callable[[World], None]]:
     def register(fn: Callable[[World], None]) -> Callable[[World], None]:
-        SCENARIOS[name] = Scenario(name=name, description=description, defaults={**COMMON, **defaults},
+        SCENARIOS[name] = Scenario(name=name, summary=summary, description=description,
+                                   defaults={**COMMON, **defaults},
                                    script=fn, default_vantage=default_vantage)
         return fn
     return register
@@ -117,7 +122,7 @@ def parse_settings(defaults: dict[str, Any], overrides: dict[str, str] | list[st
             else:
                 settings[key] = raw
         except ValueError:
-            raise SettingError(f"setting {key}={raw!r}: expected a {type(default).__name__}") from None
+            raise SettingError(f"setting {key}={raw!r}: expected {_TYPE_NAMES[type(default)]}") from None
     return settings
 
 
@@ -218,7 +223,7 @@ def mn_ping(w: World, mn: str, dst: IPv6Address = HA_ADDRESS) -> Any:
 # --- the scenarios -----------------------------------------------------------------------------------
 
 
-@scenario("article", "The article's experiment: MN raven at home pings HA denali (3.7 ms), moves to the remote "
+@scenario("article", "The article: home -> remote cell, BU seq 54814, pings 3.7 ms -> 142 ms", "The article's experiment: MN raven at home pings HA denali (3.7 ms), moves to the remote "
           "cell, DAD, BU seq 54814 AH lifetime 262140, BA 0, pings resume through the tunnel (~142 ms, hlim 63)",
           move_at_ms=8500, l2_gap_ms=1300, initial_seq=54814)
 def _article(w: World) -> None:
@@ -228,7 +233,7 @@ def _article(w: World) -> None:
     start(w, {mn: [mn_ping(w, mn)]})
 
 
-@scenario("foreign-to-foreign", "Home -> remote cell -> remote2 cell: a registration, then a foreign-to-foreign "
+@scenario("foreign-to-foreign", "Home -> remote -> remote2: registration then a foreign-to-foreign handover", "Home -> remote cell -> remote2 cell: a registration, then a foreign-to-foreign "
           "handover with a new CoA; pinging the CN through the tunnel", duration_ms=16000,
           move_at_ms=2500, move2_at_ms=9500, initial_seq=1000)
 def _f2f(w: World) -> None:
@@ -239,7 +244,7 @@ def _f2f(w: World) -> None:
     start(w, {mn: [mn_ping(w, mn, CN_ADDRESS)]})
 
 
-@scenario("return-home", "Home -> remote cell -> home: registration, then deregistration (BU lifetime 0 from "
+@scenario("return-home", "Home -> remote -> home: registration then deregistration", "Home -> remote cell -> home: registration, then deregistration (BU lifetime 0 from "
           "the home address, RFC 6275 §11.5.5)", duration_ms=16000, move_at_ms=2500, move2_at_ms=9500,
           initial_seq=2000)
 def _return_home(w: World) -> None:
@@ -250,7 +255,7 @@ def _return_home(w: World) -> None:
     start(w, {mn: [mn_ping(w, mn)]})
 
 
-@scenario("lost-ba", "The first BA (or BU, with --set lose=bu) is lost on the core: the MN retransmits the "
+@scenario("lost-ba", "The first BA (or BU) is lost: BU retransmitted after 1.5 s", "The first BA (or BU, with --set lose=bu) is lost on the core: the MN retransmits the "
           "BU after InitialBindackTimeoutFirstReg 1.5 s with the next sequence number (RFC 6275 §11.8)",
           move_at_ms=2500, lose="ba", lose_count=1, initial_seq=3000, duration_ms=12000)
 def _lost_ba(w: World) -> None:
@@ -261,7 +266,7 @@ def _lost_ba(w: World) -> None:
     start(w, {mn: [mn_ping(w, mn)]})
 
 
-@scenario("rejected", "The HA does not serve this home address: BA status 133 (not home agent for this "
+@scenario("rejected", "BA status 133 (not home agent for this MN): the handover fails", "The HA does not serve this home address: BA status 133 (not home agent for this "
           "mobile node; mip6d's BindingAclPolicy deny); the MN gives up, the handover fails",
           move_at_ms=2500, initial_seq=4000, duration_ms=10000, ha_serves_only="2001:db8::1234")
 def _rejected(w: World) -> None:
@@ -271,7 +276,7 @@ def _rejected(w: World) -> None:
     start(w, {mn: [mn_ping(w, mn)]})
 
 
-@scenario("seq-out-of-window", "mip6d restarts on the MN while it moves from the remote cell to remote2 and "
+@scenario("seq-out-of-window", "MN restarts with a lower sequence number: BA 135, then the resend is accepted", "mip6d restarts on the MN while it moves from the remote cell to remote2 and "
           "draws a lower sequence number: BA 135 carrying the last accepted number, then the resend with that "
           "number + 1 is accepted (RFC 6275 §9.5.1, §11.7.3)", move_at_ms=2000, move2_at_ms=7000,
           initial_seq=40000, restart_seq=39990, duration_ms=13000)
@@ -300,7 +305,7 @@ def _seq_window(w: World) -> None:
     w.net.queue.schedule(w.at(float(w.settings["move2_at_ms"]) + gap / 2), restart)
 
 
-@scenario("rtp-stream", "A downlink RTP stream (20 ms packets, like the article's video call) from the CN "
+@scenario("rtp-stream", "Downlink RTP (20 ms) from the CN during a handover", "A downlink RTP stream (20 ms packets, like the article's video call) from the CN "
           "during a home -> remote handover; tunnelled packets may reach the MN before the BA",
           move_at_ms=2500, duration_ms=7000, initial_seq=5000, rtp_payload=100)
 def _rtp(w: World) -> None:
@@ -315,17 +320,22 @@ def _rtp(w: World) -> None:
     start(w, {"cn": [gen("rtp", cfg, w, "cn/rtp")], mn: [gen("rtp-sink", cfg, w, f"{mn}/sink")]})
 
 
-@scenario("route-optimization", "Home -> remote, then return routability with the CN (HoTI through the "
+@scenario("route-optimization", "Return routability and a BU to the CN, data with HAO/RH2", "Home -> remote, then return routability with the CN (HoTI through the "
           "tunnel, CoTI direct, HoT, CoT), a BU to the CN, and pings with HAO/RH2 (RFC 6275 §5.2, §11.6)",
           move_at_ms=2500, duration_ms=12000, initial_seq=6000)
 def _ro(w: World) -> None:
+    from mipsniff.agent.config import MnConfig
+
+    if "route_optimization" not in MnConfig.__dataclass_fields__:
+        raise SettingError("route-optimization: the agent's mobile node (mipsniff.agent.mn) does not implement "
+                           "route optimisation yet")
     mn = add_mobile_node(w, 0, initial_seq=w.settings["initial_seq"], route_optimization=(CN_ADDRESS,))
     at_home(w, mn)
     move(w, mn, "remote", w.settings["move_at_ms"])
     start(w, {mn: [mn_ping(w, mn, CN_ADDRESS)]})
 
 
-@scenario("multi-mn", "Three MNs seen from the HA: short binding lifetimes so refreshes (not handovers) "
+@scenario("multi-mn", "Three MNs at the HA vantage: refreshes interleaved with handovers", "Three MNs seen from the HA: short binding lifetimes so refreshes (not handovers) "
           "interleave with the handovers of the others", default_vantage="ha", duration_ms=20000,
           mn_count=3, mn_max_life_s=8, initial_seq=7000)
 def _multi(w: World) -> None:
@@ -344,7 +354,7 @@ def _multi(w: World) -> None:
     start(w, gens)
 
 
-@scenario("router-loss", "No L2 trigger: the MN changes cell silently and detects the move when the home "
+@scenario("router-loss", "No L2 trigger: movement detected when the Advertisement Interval runs out", "No L2 trigger: the MN changes cell silently and detects the move when the home "
           "router's Advertisement Interval (option 7) runs out, then solicits the new router (RFC 6275 "
           "§11.5.1)", move_at_ms=3500, l2_gap_ms=0, home_ra_min_ms=150, home_ra_max_ms=250,
           cell_ra_min_ms=4000, cell_ra_max_ms=6000, cell_ra_initial_delay_ms=5000, initial_seq=8000,
@@ -414,5 +424,5 @@ def random_scenario(seed: int) -> ScenarioResult:
             move(w, w.mobile_nodes[i].node, to, t)
         start(w, gens)
 
-    sc = Scenario(name="random", description="random", defaults=settings, script=script, default_vantage=vantage)
+    sc = Scenario(name="random", summary="random", description=RANDOM_DESCRIPTION, defaults=settings, script=script, default_vantage=vantage)
     return execute(sc, seed, settings)
