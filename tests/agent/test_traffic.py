@@ -7,7 +7,17 @@ import struct
 from ipaddress import IPv6Address, IPv6Interface
 
 from mipsniff.agent import packets as pk
-from mipsniff.agent.api import NS_PER_MS, AppSend, Deliver, Dropped, GroundTruth, GtKind, Received, Send, Timer
+from mipsniff.agent.api import (
+    NS_PER_MS,
+    AppSend,
+    Deliver,
+    Dropped,
+    GroundTruth,
+    GtKind,
+    Received,
+    Send,
+    Timer,
+)
 from mipsniff.agent.config import FlowConfig, HostConfig, InterfaceConfig
 from mipsniff.agent.traffic import Host, Ping, RtpStream, Sink, UdpStream, classify
 
