@@ -34,10 +34,14 @@ exchange is stale (UMIP ignores it and waits for the BA of its latest BU).
 The whole transition table is `TRANSITIONS` below: (phase, signal) -> (handler, next phase).
 
 Timeline of a handover (records.Handover), all timestamps of packets in the capture:
-t_last_old (last data on the old path, updated until t_resumed), t_link_up, t_movement_detected (first RA of
-a router advertising the new address's prefix after t_last_old; or the old router's last RA plus its
-Advertisement Interval when that ran out first, UMIP's router-loss detection), t_dad (DAD NS for the new
-address), t_bu, t_ba, t_resumed (first data on the new path at or after t_bu).
+t_last_old (last data on the old path before the first BU), t_link_up (first frame the MN sent after
+t_last_old; when the move was noticed by router loss, after the last frame it received from the old link),
+t_movement_detected (first RA of a router advertising the new address's prefix after t_last_old; or the
+old router's last RA before it plus its Advertisement Interval when that ran out first, UMIP's
+router-loss detection), t_dad (DAD NS for the new address), t_bu (first BU), t_ba (the first BA with a
+final status, i.e. not 135, for any BU of the exchange), t_resumed (first data on the new path at or
+after t_bu). `bu_retransmissions` counts the BUs sent before that BA, minus one; BUs the MN resends
+because the BA was lost on its way (seen at the HA) join the binding but not that count.
 
 Vantage: which packets are evidence of where the MN is
 ------------------------------------------------------
@@ -55,10 +59,12 @@ Vantage: which packets are evidence of where the MN is
 - `auto`: the HA rules for data; per handover, MN rules for the phases when the capture shows the new
   link (its router's RA, the DAD NS of the new address, or an RS from the MN), else HA rules.
 
-Loss in the window [t_last_old, t_resumed]: echo requests never sent (gaps in the request sequence of
-an echo flow whose gap straddles the window), echo requests in the window never answered, and missing
-RTP sequence numbers (gaps straddling the window). RTT: last echo answered by t_last_old, first echo
-sent after t_last_old and answered at or after t_resumed.
+Loss in the window [t_last_old, t_resumed] (None while either end is unknown): for the MN's pings
+(requests from the home address, by identifier), requests never sent (gaps between consecutive request
+numbers, each number's first sighting in capture order, where the gap straddles the window) and requests
+in the window never answered; for RTP (by SSRC) and mipsniff's numbered UDP stream (by name), missing
+numbers the same way. RTT: last echo answered by t_last_old, first echo sent after t_last_old and
+answered at or after t_resumed.
 
 Bounded memory: per-MN flows idle longer than `flow_idle_ns`, histories older than `history_ns` and
 MN state idle longer than `idle_ns` are dropped (the MN's binding summary, a few fields, is kept).
@@ -136,7 +142,7 @@ TRANSITIONS: dict[tuple[Phase, Signal], tuple[str, Phase]] = {
     (Phase.IDLE, Signal.BU_REGISTER): ("_open_handover", Phase.WAIT_BA),
     (Phase.IDLE, Signal.BU_DEREGISTER): ("_open_handover", Phase.WAIT_BA),
     (Phase.IDLE, Signal.BU_REFRESH): ("_open_refresh", Phase.WAIT_BA),
-    (Phase.IDLE, Signal.BU_RETRANSMIT): ("_add_bu", Phase.WAIT_BA),
+    (Phase.IDLE, Signal.BU_RETRANSMIT): ("_add_bu", Phase.IDLE),  # a late copy of an answered exchange
     (Phase.IDLE, Signal.BA_STALE): ("_note_stale", Phase.IDLE),
     (Phase.IDLE, Signal.BA_UNMATCHED): ("_ba_without_bu", Phase.IDLE),
     (Phase.WAIT_BA, Signal.BU_REGISTER): ("_open_handover", Phase.WAIT_BA),
@@ -153,7 +159,7 @@ TRANSITIONS: dict[tuple[Phase, Signal], tuple[str, Phase]] = {
     (Phase.SETTLE, Signal.BU_REGISTER): ("_open_handover", Phase.WAIT_BA),
     (Phase.SETTLE, Signal.BU_DEREGISTER): ("_open_handover", Phase.WAIT_BA),
     (Phase.SETTLE, Signal.BU_REFRESH): ("_open_refresh", Phase.WAIT_BA),
-    (Phase.SETTLE, Signal.BU_RETRANSMIT): ("_add_bu", Phase.WAIT_BA),
+    (Phase.SETTLE, Signal.BU_RETRANSMIT): ("_add_bu", Phase.SETTLE),  # the MN missed the BA (HA vantage)
     (Phase.SETTLE, Signal.BA_STALE): ("_note_stale", Phase.SETTLE),
     (Phase.SETTLE, Signal.BA_UNMATCHED): ("_ba_without_bu", Phase.SETTLE),
     (Phase.SETTLE, Signal.SETTLED): ("_settled", Phase.IDLE),
@@ -205,6 +211,7 @@ class _Exchange:
     last_status: _Ba | None = None  # the last BA of any status (135 included)
     superseded: bool = False
     closed: bool = False
+    acked_count: int = 0  # BUs sent before the acknowledging BA
 
     @property
     def window_ns(self) -> int:
@@ -240,20 +247,38 @@ class _EchoReq:
 
 
 @dataclass(slots=True)
-class _EchoFlow:
+class _SeqFlow:
+    """A numbered flow: gaps between consecutive numbers in capture order (first sighting of each)."""
+
     last_seen: int
-    reqs: dict[int, _EchoReq] = field(default_factory=dict)
+    modulus: int = SEQ_MOD
+    seen: dict[int, int] = field(default_factory=dict)  # seq -> ts of its first sighting
     last_seq: int | None = None
     last_ts: int = 0
-    gaps: deque[tuple[int, int, int]] = field(default_factory=deque)
+    gaps: deque[tuple[int, int, int]] = field(default_factory=deque)  # (ts before, ts after, missing)
+
+    def add(self, seq: int, ts: int) -> bool:
+        """Record one number; False when it was already seen (a second copy)."""
+        if seq in self.seen:
+            return False
+        self.seen[seq] = ts
+        if self.last_seq is not None:
+            d = (seq - self.last_seq) % self.modulus
+            if 1 < d < self.modulus // 2:
+                self.gaps.append((self.last_ts, ts, d - 1))
+        self.last_seq, self.last_ts = seq, ts
+        return True
+
+    def prune(self, keep_from: int) -> None:
+        for s in [s for s, t in self.seen.items() if t < keep_from]:
+            del self.seen[s]
+        while self.gaps and self.gaps[0][1] < keep_from:
+            self.gaps.popleft()
 
 
 @dataclass(slots=True)
-class _SeqFlow:
-    last_seen: int
-    last_seq: int | None = None
-    last_ts: int = 0
-    gaps: deque[tuple[int, int, int]] = field(default_factory=deque)
+class _EchoFlow(_SeqFlow):
+    reqs: dict[int, _EchoReq] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -268,14 +293,15 @@ class _Mn:
     path: IPv6Address | None = None  # the HoA (home), a CoA, or None (unknown)
     in_use: set[IPv6Address] = field(default_factory=set)
     last_data: dict[IPv6Address, tuple[int, int]] = field(default_factory=dict)
-    sent_after: tuple[int, int] | None = None
+    sent_hist: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=512))
+    last_rx: dict[IPv6Address, int] = field(default_factory=dict)  # path -> last downlink data there
     exchange: _Exchange | None = None
     ho: _Ho | None = None
     last_seq: int | None = None
     last_seen: int = 0
     prev_ho: tuple[IPv6Address | None, IPv6Address, int] | None = None  # (old, new, t_bu)
-    echo: dict[tuple[IPv6Address, int, bool], _EchoFlow] = field(default_factory=dict)
-    rtp: dict[tuple[IPv6Address, int, bool], _SeqFlow] = field(default_factory=dict)
+    echo: dict[int, _EchoFlow] = field(default_factory=dict)  # the MN's pings, by identifier
+    rtp: dict[tuple[str, object], _SeqFlow] = field(default_factory=dict)  # RTP by SSRC, streams by name
 
 
 @dataclass(slots=True)
@@ -321,8 +347,9 @@ class Correlator:
     def is_home(self, addr: Any) -> bool:
         return addr in self._mns or addr in self._hints
 
-    def feed(self, frame_index: int, ts_ns: int, packet: Any) -> None:
-        """One dissected packet (`dissectors.Packet`), in capture order."""
+    def feed(self, frame_index: int, ts_ns: int, packet: Any, raw: bytes | None = None) -> None:
+        """One dissected packet (`dissectors.Packet`), in capture order; `raw`, the frame's bytes, lets
+        the payload of mipsniff's numbered UDP stream be read."""
         self._run_timers(ts_ns)
         self._now = max(self._now, ts_ns)
         self._frame = frame_index
@@ -331,7 +358,7 @@ class Correlator:
         link = packet.link
         src_mac = link.src_mac if link is not None else None
         dst_mac = link.dst_mac if link is not None else None
-        for ob in observe(packet, self.is_home):
+        for ob in observe(packet, self.is_home, raw):
             self._dispatch(ob, frame_index, ts_ns, src_mac, dst_mac)
         if src_mac is not None:
             self._note_sent(src_mac, ts_ns, frame_index)
@@ -464,16 +491,14 @@ class Correlator:
             idle_limit = now - self.config.flow_idle_ns
             for fk in [k for k, f in mn.echo.items() if f.last_seen < idle_limit and mn.ho is None]:
                 del mn.echo[fk]
-            for fk in [k for k, f in mn.rtp.items() if f.last_seen < idle_limit and mn.ho is None]:
-                del mn.rtp[fk]
+            for sk in [k for k, f in mn.rtp.items() if f.last_seen < idle_limit and mn.ho is None]:
+                del mn.rtp[sk]
             for ef in mn.echo.values():
-                for s in [s for s, r in ef.reqs.items() if r.ts < keep_from]:
-                    del ef.reqs[s]
-                while ef.gaps and ef.gaps[0][1] < keep_from:
-                    ef.gaps.popleft()
+                ef.prune(keep_from)
+                for q in [q for q, r in ef.reqs.items() if r.ts < keep_from]:
+                    del ef.reqs[q]
             for sf in mn.rtp.values():
-                while sf.gaps and sf.gaps[0][1] < keep_from:
-                    sf.gaps.popleft()
+                sf.prune(keep_from)
 
     def _close_all(self, mn: _Mn, now: int, at_end: bool) -> None:
         if mn.ho is not None:
@@ -508,65 +533,52 @@ class Correlator:
             if self.config.vantage == Vantage.MN or d.plain:
                 self._set_mac(mn, src_mac)
         mn.last_data[d.path] = (ts, frame)
+        if not d.uplink:
+            mn.last_rx[d.path] = ts
         if len(mn.last_data) > 8:
             oldest = min(mn.last_data, key=lambda k: mn.last_data[k][0])
             del mn.last_data[oldest]
+            mn.last_rx.pop(oldest, None)
         if not mn.bound:
             mn.in_use.add(d.path)
             if len(mn.in_use) > 8:
                 mn.in_use.clear()
                 mn.in_use.add(d.path)
             mn.path = d.path
-        if d.path == mn.path:
-            mn.sent_after = None
         ho = mn.ho
-        if ho is not None and ho.t_resumed is None:
-            if d.path == ho.new_path and ts >= ho.exchange.bus[0].ts:
-                ho.t_resumed = (ts, frame)
-            elif d.path == ho.old_path and (ho.t_last_old is None or ts >= ho.t_last_old[0]):
-                ho.t_last_old = (ts, frame)
+        if ho is not None and ho.t_resumed is None and d.path == ho.new_path and ts >= ho.exchange.bus[0].ts:
+            ho.t_resumed = (ts, frame)
 
     def _account_flows(self, mn: _Mn, d: DataObs, frame: int, ts: int) -> None:
         if d.echo is not None:
             is_req, ident, seq = d.echo
-            requester_is_mn = d.uplink if is_req else not d.uplink
-            key = (d.peer, ident, requester_is_mn)
-            ef = mn.echo.get(key)
+            # Loss is counted for the MN's own pings (requests from the home address, as in the article).
+            if is_req != d.uplink:
+                return
+            ef = mn.echo.get(ident)
             if ef is None:
-                ef = mn.echo[key] = _EchoFlow(last_seen=ts)
+                ef = mn.echo[ident] = _EchoFlow(last_seen=ts)
             ef.last_seen = ts
             if is_req:
-                if seq in ef.reqs:
-                    return  # the same request seen twice (two interfaces)
-                if ef.last_seq is not None:
-                    gap = (seq - ef.last_seq - 1) % SEQ_MOD
-                    if 0 < gap < SEQ_MOD // 2:
-                        ef.gaps.append((ef.last_ts, ts, gap))
-                    if gap < SEQ_MOD // 2:
-                        ef.last_seq, ef.last_ts = seq, ts
-                else:
-                    ef.last_seq, ef.last_ts = seq, ts
-                ef.reqs[seq] = _EchoReq(ts=ts, frame=frame)
+                if ef.add(seq, ts):
+                    ef.reqs[seq] = _EchoReq(ts=ts, frame=frame)
             else:
                 r = ef.reqs.get(seq)
                 if r is not None and r.reply_ts is None:
                     r.reply_ts = ts
+            return
+        key: tuple[str, object]
+        if d.stream is not None:
+            key, seq, modulus = ("udp", d.stream[0]), d.stream[1], 1 << 32
         elif d.rtp is not None:
-            ssrc, seq = d.rtp
-            key2 = (d.peer, ssrc, d.uplink)
-            sf = mn.rtp.get(key2)
-            if sf is None:
-                sf = mn.rtp[key2] = _SeqFlow(last_seen=ts)
-            sf.last_seen = ts
-            if sf.last_seq is None:
-                sf.last_seq, sf.last_ts = seq, ts
-                return
-            gap = (seq - sf.last_seq - 1) % SEQ_MOD
-            if gap >= SEQ_MOD // 2 or seq == sf.last_seq:
-                return  # reordered or duplicate
-            if gap > 0:
-                sf.gaps.append((sf.last_ts, ts, gap))
-            sf.last_seq, sf.last_ts = seq, ts
+            key, seq, modulus = ("rtp", d.rtp[0]), d.rtp[1], SEQ_MOD
+        else:
+            return
+        sf = mn.rtp.get(key)
+        if sf is None:
+            sf = mn.rtp[key] = _SeqFlow(last_seen=ts, modulus=modulus)
+        sf.last_seen = ts
+        sf.add(seq, ts)
 
     def _set_mac(self, mn: _Mn, mac: str) -> None:
         mn.mac = mac
@@ -580,8 +592,7 @@ class Correlator:
         if mn is None:
             return
         mn.last_seen = ts
-        if mn.sent_after is None and not (mn.last_data.get(mn.path) == (ts, frame) if mn.path else False):
-            mn.sent_after = (ts, frame)
+        mn.sent_hist.append((ts, frame))
 
     # --- router advertisements ---------------------------------------------------------------------
 
@@ -674,7 +685,9 @@ class Correlator:
             kind = HandoverKind.FOREIGN_TO_FOREIGN
         if not dereg and b.coa not in mn.coas:
             mn.coas.append(b.coa)
-        last_old = mn.last_data.get(old) if old is not None else None
+        if old is None:
+            old = mn.hoa  # no binding and no data seen: an MN without a binding is at home (§11.5.4)
+        last_old = mn.last_data.get(old)
         lo = last_old[0] if last_old is not None else (mn.prev_ho[2] if mn.prev_ho is not None else None)
         ho = _Ho(
             hoa=mn.hoa, ha=b.ha, kind=kind, old_path=old, new_path=new, exchange=ex,
@@ -700,44 +713,60 @@ class Correlator:
         new_ra: tuple[int, int] | None = None
         for r in self._routers_for(ho.new_path):
             for t, f, _iv in r.ras:
-                if after(t):
+                if after(t) and t < t_bu:
                     if new_ra is None or t < new_ra[0]:
                         new_ra = (t, f)
                     break
-        rs_from_mn = None
+        nd_from_mn = None
         if mn.mac is not None:
             for t, f, mac, _kind in self._nd_sent:
                 if mac == mn.mac and after(t):
-                    rs_from_mn = (t, f)
+                    nd_from_mn = (t, f)
                     break
         mn_view = self.config.vantage == Vantage.MN or (
             self.config.vantage == Vantage.AUTO
-            and (ho.t_dad is not None or new_ra is not None or rs_from_mn is not None)
+            and (ho.t_dad is not None or new_ra is not None or nd_from_mn is not None)
         )
         ho.t_md, ho.trigger = (new_ra, "ra") if new_ra is not None else (None, None)
-        if mn_view:
-            # Router-loss detection (RFC 6275 §11.5.1, UMIP md_router_timeout): the last RA of the old
-            # router plus its Advertisement Interval, when that ran out after t_last_old and first.
-            limit = new_ra[0] if new_ra is not None else t_bu
+        old_rx = None  # the last frame the MN received from its old link: the old router's RA or data
+        if new_ra is not None:
+            # Router-loss detection (RFC 6275 §11.5.1, UMIP md_router_timeout): the old router's last RA
+            # before the new one, plus its Advertisement Interval, when that ran out first.
             best: tuple[int, int] | None = None
             for r in self._routers_for(ho.old_path):
                 last = None
                 for t, f, iv in r.ras:
-                    if t <= limit:
+                    if t < new_ra[0]:
                         last = (t, f, iv)
-                if last is None and r.last is not None and r.last[0] <= limit:
+                if last is None and r.last is not None and r.last[0] < new_ra[0]:
                     last = r.last
-                if last is None or last[2] is None:
+                if last is None:
+                    continue
+                old_rx = last[0] if old_rx is None else max(old_rx, last[0])
+                if last[2] is None:
                     continue
                 expiry = last[0] + last[2]
-                if (lo is None or expiry >= lo) and expiry < limit and (best is None or expiry < best[0]):
+                if (lo is None or expiry > lo) and expiry < new_ra[0] and expiry <= t_bu and (
+                    best is None or expiry < best[0]
+                ):
                     best = (expiry, last[1])
             if best is not None:
                 ho.t_md, ho.trigger = best, "router_loss"
-        cands = [c for c in (ho.t_dad, rs_from_mn) if c is not None]
+        cands = [c for c in (ho.t_dad, nd_from_mn) if c is not None]
         if mn_view:
-            if mn.sent_after is not None and after(mn.sent_after[0]):
-                cands.append(mn.sent_after)
+            # The first frame the MN sent after the last data on the old path; when the move was only
+            # noticed by router loss, the MN kept sending on the new link as if on the old one, so the
+            # bound is the last frame it received from the old link instead.
+            bound = lo
+            if ho.trigger == "router_loss":
+                rx = mn.last_rx.get(ho.old_path) if ho.old_path is not None else None
+                cand_rx = max(x for x in (rx, old_rx) if x is not None) if (rx or old_rx) else None
+                if cand_rx is not None and (bound is None or cand_rx < bound):
+                    bound = cand_rx
+            for t, f in mn.sent_hist:
+                if (bound is None or t > bound) and t <= t_bu:
+                    cands.append((t, f))
+                    break
             cands.append((t_bu, bu_frame))
         ho.t_link_up = min(cands) if cands else None
         if self._l2:
@@ -750,8 +779,8 @@ class Correlator:
     def _add_bu(self, mn: _Mn, signal: Signal, b: BuObs, frame: int, ts: int) -> None:
         ex = mn.exchange
         assert ex is not None
-        ex.bus.append(_Bu(ts=ts, frame=frame, seq=b.seq, lifetime_s=b.lifetime_s))
-        ex.closed = False
+        if not ex.closed:
+            ex.bus.append(_Bu(ts=ts, frame=frame, seq=b.seq, lifetime_s=b.lifetime_s))
 
     # --- binding acknowledgements ------------------------------------------------------------------
 
@@ -760,14 +789,15 @@ class Correlator:
         if ex is None or ex.ha != a.ha:
             return Signal.BA_UNMATCHED
         is_ho = mn.ho is not None and mn.ho.exchange is ex
+        matches = any((a.seq - u.seq) % SEQ_MOD == 0 for u in ex.bus)
         if mn.phase == Phase.WAIT_BA:
             if a.status == 135:
                 return Signal.BA_SEQ_WINDOW
-            if (a.seq - ex.bus[-1].seq) % SEQ_MOD == 0:
+            if matches:
                 if a.status < 128:
                     return Signal.BA_ACK if is_ho else Signal.BA_ACK_REFRESH
                 return Signal.BA_REJECT if is_ho else Signal.BA_REJECT_REFRESH
-        if any((a.seq - u.seq) % SEQ_MOD == 0 for u in ex.bus):
+        if matches:
             return Signal.BA_STALE
         if a.status == 135 and ex.last_status is not None and ex.last_status.status == 135:
             return Signal.BA_STALE
@@ -790,6 +820,7 @@ class Correlator:
         assert ex is not None
         rec = self._ba_record(a, frame, ts)
         ex.acked = rec
+        ex.acked_count = len(ex.bus)
         ex.last_status = rec
         ex.bas.append(rec)
         mn.bound = True
@@ -802,6 +833,7 @@ class Correlator:
         assert ex is not None
         rec = self._ba_record(a, frame, ts)
         ex.acked = rec
+        ex.acked_count = len(ex.bus)
         ex.last_status = rec
         ex.bas.append(rec)
         if signal == Signal.BA_REJECT_REFRESH:
@@ -878,7 +910,7 @@ class Correlator:
         result = self._result_of(ex, now, at_end)
         lo = ho.t_last_old[0] if ho.t_last_old is not None else ex.bus[0].ts
         hi = ho.t_resumed[0] if ho.t_resumed is not None else max(now, lo)
-        unsent = unanswered = missing = 0
+        unsent = unanswered = missing = 0  # counted in the window [t_last_old, t_resumed]
         rtt_before: tuple[int, int] | None = None  # (reply ts, rtt)
         rtt_after: tuple[int, int] | None = None  # (request ts, rtt)
         for ef in mn.echo.values():
@@ -898,6 +930,7 @@ class Correlator:
                         rtt_after = (r.ts, r.reply_ts - r.ts)
         for sf in mn.rtp.values():
             missing += sum(n for ta, tb, n in sf.gaps if tb > lo and ta < hi)
+        windowed = ho.t_last_old is not None and ho.t_resumed is not None
         acked = ex.acked
         final = acked if acked is not None else ex.last_status
         ping_pong = False
@@ -919,8 +952,8 @@ class Correlator:
                 home_address=ho.hoa,
                 home_agent=ho.ha,
                 kind=ho.kind,
-                old_coa=None if ho.old_path is None or ho.old_path == ho.hoa else ho.old_path,
-                new_coa=None if ho.new_path == ho.hoa else ho.new_path,
+                old_coa=ho.old_path,
+                new_coa=ho.new_path,
                 result=result,
                 t_last_old=ho.t_last_old[0] if ho.t_last_old is not None else None,
                 t_link_up=ho.t_link_up[0] if ho.t_link_up is not None else None,
@@ -930,12 +963,12 @@ class Correlator:
                 t_ba=acked.ts if acked is not None else None,
                 t_resumed=ho.t_resumed[0] if ho.t_resumed is not None else None,
                 bu_seq=acked.seq if acked is not None else ex.bus[-1].seq,
-                bu_retransmissions=len(ex.bus) - 1,
+                bu_retransmissions=(ex.acked_count or len(ex.bus)) - 1,
                 ba_status=final.status if final is not None else None,
                 ba_status_name=final.status_name if final is not None else None,
-                echo_unsent=unsent,
-                echo_unanswered=unanswered,
-                stream_missing=missing,
+                echo_unsent=unsent if windowed else None,
+                echo_unanswered=unanswered if windowed else None,
+                stream_missing=missing if windowed else None,
                 rtt_before_ns=rtt_before[1] if rtt_before is not None else None,
                 rtt_after_ns=rtt_after[1] if rtt_after is not None else None,
                 movement_trigger=ho.trigger,

@@ -14,8 +14,8 @@ Where a data packet travelled (its *path*, named by an address):
   that is not the home agent, i.e. the care-of address (§10.4.2, §11.3.1);
 - route-optimised: source with a Home Address option (§6.3), or destination with a type 2 routing header
   (§6.4) naming the home address: path = the outer source / destination, the care-of address.
-A data packet is anything of the home address that is not ND, MLD, an ICMPv6 error or mobility
-signalling (§4.1 of issue 4): in practice echo, UDP (RTP) and TCP.
+A data packet is application traffic of the home address, not ND, MLD, an ICMPv6 error or mobility
+signalling: echo request/reply, UDP (RTP, or the agent's numbered stream) and TCP.
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
 _ND_TYPES = frozenset((133, 134, 135, 136, 137))
-_NOT_DATA_ICMP = frozenset(range(0, 128)) | frozenset((130, 131, 132, 143)) | _ND_TYPES | frozenset(
-    range(144, 160)
-)
 _UNSPECIFIED = IPv6Address("::")
 
 
@@ -81,6 +78,7 @@ class DataObs:
     peer: IPv6Address
     echo: tuple[bool, int, int] | None = None  # (is_request, identifier, sequence)
     rtp: tuple[int, int] | None = None  # (ssrc, sequence)
+    stream: tuple[str, int] | None = None  # mipsniff's UDP stream payload ("MSNF", u32 seq, name)
     flow: tuple[str, int, int] | None = None  # (protocol, src port, dst port) for UDP/TCP
 
 
@@ -236,26 +234,41 @@ def _param_problem(ip: Any, icmp: Any) -> list[Observation]:
     return []
 
 
-def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool]) -> DataObs | None:
+STREAM_MAGIC = b"MSNF"  # mipsniff.agent.traffic's UDP stream: "MSNF", u32 sequence, 8 bytes, name
+
+
+def _stream(upper: Any, raw: bytes | None) -> tuple[str, int] | None:
+    """The sequence number of mipsniff's own numbered UDP stream, read from the frame's bytes."""
+    off = getattr(upper, "offset", -1)
+    if raw is None or off < 0:
+        return None
+    p = off + 8
+    if raw[p : p + 4] != STREAM_MAGIC or len(raw) < p + 16:
+        return None
+    seq = int.from_bytes(raw[p + 4 : p + 8], "big")
+    name = raw[p + 16 :].split(b"\x00", 1)[0].decode(errors="replace")
+    return name, seq
+
+
+def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None) -> DataObs | None:
     upper = inner.payload
     uname = _cls(upper)
     echo = None
     rtp = None
     flow = None
+    stream = None
     if uname in ("EchoRequest", "EchoReply"):
         echo = (uname == "EchoRequest", int(upper.identifier), int(upper.sequence))
     elif uname == "UDP":
         flow = ("udp", int(upper.src_port), int(upper.dst_port))
+        stream = _stream(upper, raw)
         r = getattr(upper, "rtp", None)
-        if r is not None:
+        if r is not None and stream is None:
             rtp = (int(r.ssrc), int(r.sequence))
     elif uname == "TCP":
         flow = ("tcp", int(upper.src_port), int(upper.dst_port))
-    elif hasattr(upper, "icmp_type"):
-        if int(upper.icmp_type) in _NOT_DATA_ICMP:
-            return None
-    elif uname in ("IPv6", "IPv4") or int(getattr(inner, "protocol", 0)) in (135, 59):
-        return None
+    else:
+        return None  # only application data (echo, UDP, TCP) says where the MN is
     if hasattr(upper, "mh_type"):
         return None
     isrc, idst = inner.src, inner.dst
@@ -265,28 +278,31 @@ def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool]) -> Dat
             return None
         if is_home(isrc):
             return DataObs(hoa=isrc, path=IPv6Address(outer.src), uplink=True, plain=False, peer=idst,
-                           echo=echo, rtp=rtp, flow=flow)
+                           echo=echo, rtp=rtp, flow=flow, stream=stream)
         if is_home(idst):
             return DataObs(hoa=idst, path=IPv6Address(outer.dst), uplink=False, plain=False, peer=isrc,
-                           echo=echo, rtp=rtp, flow=flow)
+                           echo=echo, rtp=rtp, flow=flow, stream=stream)
         return None
     hao = inner.home_address
     if hao is not None and is_home(hao):
         return DataObs(hoa=hao, path=IPv6Address(inner.src), uplink=True, plain=False, peer=idst,
-                       echo=echo, rtp=rtp, flow=flow)
+                       echo=echo, rtp=rtp, flow=flow, stream=stream)
     rh = inner.routing_home_address
     if rh is not None and is_home(rh):
         return DataObs(hoa=rh, path=IPv6Address(inner.dst), uplink=False, plain=False, peer=isrc,
-                       echo=echo, rtp=rtp, flow=flow)
+                       echo=echo, rtp=rtp, flow=flow, stream=stream)
     if is_home(isrc):
-        return DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo, rtp=rtp, flow=flow)
+        return DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo, rtp=rtp, flow=flow, stream=stream)
     if is_home(idst):
-        return DataObs(hoa=idst, path=idst, uplink=False, plain=True, peer=isrc, echo=echo, rtp=rtp, flow=flow)
+        return DataObs(hoa=idst, path=idst, uplink=False, plain=True, peer=isrc, echo=echo, rtp=rtp, flow=flow, stream=stream)
     return None
 
 
-def observe(packet: Any, is_home: Callable[[IPv6Address], bool]) -> list[Observation]:
-    """The observations one dissected packet yields (usually zero or one)."""
+def observe(
+    packet: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None = None
+) -> list[Observation]:
+    """The observations one dissected packet yields (usually zero or one). `raw` (the frame's bytes)
+    lets UDP payloads be read (the numbered stream); without it those are plain UDP."""
     link = packet.link
     if link is not None and link.l2_event is not None:
         ev = link.l2_event
@@ -309,5 +325,5 @@ def observe(packet: Any, is_home: Callable[[IPv6Address], bool]) -> list[Observa
             return _nd(inner, upper) if inner is outer else []
         if t == 4:
             return _param_problem(inner, upper)
-    d = _data(outer, inner, is_home)
+    d = _data(outer, inner, is_home, raw)
     return [d] if d is not None else []

@@ -91,7 +91,7 @@ class Handover:
     """One registration or deregistration with its timeline (RFC 6275 §11.5.1, §11.7).
 
     Timeline (each the capture timestamp of one packet, or None when this vantage cannot see it):
-    - `t_last_old`: last data packet on the old path (home link, old care-of address, or RO).
+    - `t_last_old`: last data packet on the old path (home link, old care-of address, or RO) before `t_bu`.
     - `t_link_up`: first packet the MN sends on the new link (its RS, DAD NS, ...).
     - `t_movement_detected`: first RA of the new link's router after `t_last_old`; with router-loss
       detection, the moment the old router's last RA plus its Advertisement Interval ran out.
@@ -104,7 +104,7 @@ class Handover:
     home_address: IPv6Address
     home_agent: IPv6Address
     kind: HandoverKind
-    old_coa: IPv6Address | None
+    old_coa: IPv6Address | None  # the address the MN was reached at: the home address when at home
     new_coa: IPv6Address | None
     result: HandoverResult
     t_last_old: int | None
@@ -118,9 +118,9 @@ class Handover:
     bu_retransmissions: int
     ba_status: int | None
     ba_status_name: str | None
-    echo_unsent: int = 0
-    echo_unanswered: int = 0
-    stream_missing: int = 0
+    echo_unsent: int | None = None  # None when the window [t_last_old, t_resumed] is not closed
+    echo_unanswered: int | None = None
+    stream_missing: int | None = None
     rtt_before_ns: int | None = None
     rtt_after_ns: int | None = None
     movement_trigger: str | None = None  # "ra" | "router_loss" | None

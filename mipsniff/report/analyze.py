@@ -147,7 +147,7 @@ def analyze(
         frames = reader.iter_relevant(Prefilter(hoas))
         n = 0
         for frame in frames:
-            corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data))
+            corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
             n += 1
             if progress is not None and n % 2048 == 0:
                 progress(frame.index, size)
@@ -177,7 +177,7 @@ def analyze_frames(
     v = _vantage(vantage)
     corr = Correlator(CorrelatorConfig(vantage=v), home_addresses)
     for frame in frames:
-        corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data))
+        corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
     return Report(capture=capture, correlation=corr.finish(capture.end_ns), vantage=v)
 
 

@@ -65,10 +65,13 @@ def _summary(h: Handover) -> Table:
     t.add_row("address configuration", _fmt_ms(h.address_configuration_ms))
     t.add_row("registration (BA - BU)", _fmt_ms(h.registration_ms))
     t.add_row("resumption (resumed - BA)", _fmt_ms(h.resumption_ms))
-    t.add_row(
-        "lost",
-        f"echo unsent {h.echo_unsent}, echo unanswered {h.echo_unanswered}, stream missing {h.stream_missing}",
-    )
+    if h.echo_unsent is None:
+        t.add_row("lost", "— (the window last old → resumed is not closed)")
+    else:
+        t.add_row(
+            "lost",
+            f"echo unsent {h.echo_unsent}, echo unanswered {h.echo_unanswered}, stream missing {h.stream_missing}",
+        )
     before = "—" if h.rtt_before_ns is None else f"{h.rtt_before_ns / 1e6:.2f} ms"
     after = "—" if h.rtt_after_ns is None else f"{h.rtt_after_ns / 1e6:.2f} ms"
     t.add_row("echo RTT before → after", f"{before} → {after}")
@@ -104,8 +107,8 @@ def render(report: Report, console: Console) -> None:
         console.print(f"care-of addresses: {coas}; {len(hos)} handover(s), {refreshes} refresh(es)")
         for h in hos:
             style = _RESULT_STYLE[h.result]
-            old = h.old_coa or "home"
-            new = h.new_coa or "home"
+            old = "home" if h.old_coa in (None, h.home_address) else h.old_coa
+            new = "home" if h.new_coa in (None, h.home_address) else h.new_coa
             title = Text.assemble(
                 f"#{h.id} {h.kind.value}  {old} → {new}  ", (h.result.value, style),
             )
