@@ -21,8 +21,10 @@ def dissect(linktype: int, data: bytes) -> Packet:
     link, weirds = dissect_link(linktype, data)
     ip: IPv6 | IPv4 | None = None
     ctx = Ctx(weirds=weirds)
-    if link is not None and link.ethertype in (ETHERTYPE_IPV6, ETHERTYPE_IPV4) and link.payload_offset < len(data):
-        ip = dissect_ip(data, link.payload_offset, ctx)
+    if link is not None and link.payload_offset < len(data):
+        # Raw-IP link types have no ethertype to trust: let the version nibble decide (and complain).
+        if link.ethertype in (ETHERTYPE_IPV6, ETHERTYPE_IPV4) or link.kind == "raw":
+            ip = dissect_ip(data, link.payload_offset, ctx)
     return Packet(linktype=linktype, link=link, ip=ip, weirds=tuple(ctx.weirds))
 
 
