@@ -101,12 +101,12 @@ class UnknownICMPv6(ICMPv6):
     data: bytes
 
 
-def _pointer_target(inv: IPv6 | None, pointer: int) -> str:
+def _pointer_target(inv: IPv6 | None, pointer: int, end: int) -> str:
     from dissectors.ipv6 import DestinationOptions, Fragment, HomeAddressOption, HopByHop, Routing
 
-    if inv is None:
+    pos = -1 if inv is None else inv.offset + pointer
+    if inv is None or pos >= end:
         return "beyond_capture"
-    pos = inv.offset + pointer
     if pos < inv.offset + 40:
         if pos == inv.offset + 6 and inv.next_header == 135:
             return "mobility_header"
@@ -192,7 +192,7 @@ def dissect_icmpv6(
         if t == 3:
             return TimeExceeded(invoking=inv, invoking_weirds=inv_weirds, **base)  # type: ignore[arg-type]
         return ParameterProblem(
-            pointer=word, pointer_target=_pointer_target(inv, word), invoking=inv, invoking_weirds=inv_weirds,
+            pointer=word, pointer_target=_pointer_target(inv, word, end), invoking=inv, invoking_weirds=inv_weirds,
             **base  # type: ignore[arg-type]
         )  # fmt: skip
     from dissectors import nd

@@ -336,6 +336,8 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
                             options=_options(data, p + 2, end, ctx, proto == 60), next_header=nxt, offset=p, length=ln
                         )
                         exts.append(cut)
+                        if isinstance(cut, DestinationOptions) and hao is None:
+                            hao = cut.home_address
                     raise Truncated(LAYER, p, ln, end - p)
                 if proto == 0:
                     if exts:
