@@ -162,7 +162,9 @@ class MobileNode:
         self.home_address_on_link = False
         self.bul: BulEntry | None = None
         self.home_prefix = IPv6Network(f"{config.home_address}/{config.home_prefix_len}", strict=False)
-        self.initial_seq = config.initial_seq if config.initial_seq is not None else rng.randrange(0x10000)
+        # The next BU seq, kept across BUL entries: §11.7.1 wants every BU to the same HA to carry a greater
+        # number than the previous one, even after a deregistration deleted the entry.
+        self.next_seq = config.initial_seq if config.initial_seq is not None else rng.randrange(0x10000)
         self.ever_registered = False
 
     # --- Machine ---
@@ -482,7 +484,7 @@ class MobileNode:
         e = self.bul
         if e is None:
             e = self.bul = BulEntry(home_address=self.config.home_address, care_of_address=self.coa,
-                                    peer=self.config.home_agent, dev=self.iface, next_seq=self.initial_seq,
+                                    peer=self.config.home_agent, dev=self.iface, next_seq=self.next_seq,
                                     first_registration=not self.ever_registered)
             out.append(Log(text="mn_send_home_bu: New bule for HA"))
         else:
@@ -649,6 +651,7 @@ class MobileNode:
 
     def _delete_bul(self, e: BulEntry) -> list[Action]:
         self.bul = None
+        self.next_seq = e.next_seq
         self._cancel(T_BU_RESEND, T_BU_REFRESH)
         return [Log(text="Deleting bul entry"),
                 BindingChanged(home_address=e.home_address, care_of_address=e.care_of_address, peer=e.peer,
