@@ -408,3 +408,44 @@ def test_checksums_verified_on_every_wellformed_corpus_packet() -> None:
             if case.name.startswith("bad_mh_checksum"):
                 continue
             assert ok is not False, f"{case.name}: {type(r).__name__} checksum"
+
+
+# --- the bundled sample captures (sample_pcaps/), read with the project's capture reader ------------
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_pcaps").glob("*.pcap*"))
+
+
+def test_there_are_sample_captures_to_compare() -> None:
+    assert SAMPLES, "sample_pcaps/ holds no capture: the sample oracle below would compare nothing"
+
+
+def _tshark_file(path: Path) -> list[dict[str, list[str]]]:
+    exe = _tshark()
+    fields = list(FIELDS)
+    cmd = [exe, "-r", str(path), "-n", *TSHARK_OPTS, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
+           "-E", "separator=\t", "-E", "quote=n"]  # fmt: skip
+    for f in fields:
+        cmd += ["-e", f]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120)
+    return [
+        {f: (cols[i].split("|") if i < len(cols) and cols[i] else []) for i, f in enumerate(fields)}
+        for cols in (line.split("\t") for line in res.stdout.splitlines())
+    ]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_sample_capture_fields_equal_tshark(path: Path) -> None:
+    from mipsniff.capture.reader import open_capture
+
+    rows = _tshark_file(path)
+    with open_capture(path) as reader:
+        frames = list(reader)
+    assert len(frames) == len(rows) and frames
+    mismatches = []
+    for frame, theirs in zip(frames, rows, strict=True):
+        pkt = dissect(frame.linktype, frame.data)
+        for field, get in FIELDS.items():
+            ours, their = _norm(field, get(pkt)), _norm(field, theirs[field])
+            if ours != their:
+                mismatches.append(f"frame {frame.index} {field}: ours={ours} tshark={their}")
+    assert not mismatches, f"{path.name}:\n  " + "\n  ".join(mismatches[:30])
