@@ -53,6 +53,7 @@ class PacketRow:
 
     frame: int
     ts: float
+    ts_ns: int | None = None  # exact capture timestamp; `time` is built from it
     capture: str = ""
     length: int = 0
     kind: str = "other"  # nd, mobility, echo, icmpv6, udp, rtp, tcp, l2, other
@@ -96,7 +97,12 @@ def packets_frame(rows: Iterable[Mapping[str, Any] | PacketRow]) -> pd.DataFrame
     df = pd.DataFrame(cols)
     df["frame"] = _int64(df["frame"])
     df["ts"] = pd.to_numeric(df["ts"], errors="coerce").astype("float64")
-    df.insert(2, "time", pd.to_datetime(df["ts"], unit="s", utc=True))
+    # Rows from JSON carry only the float: rebuild the integer from it at microsecond precision (the
+    # precision of the report's times), so `time` shows 12:00:09.800000, not float noise.
+    us = (df["ts"].fillna(0.0) * 1e6).round().astype("int64")  # integer arithmetic from here on
+    ns = _int64(df["ts_ns"])
+    df["ts_ns"] = ns.fillna(us * 1000).astype("int64")
+    df.insert(2, "time", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
     df["length"] = pd.to_numeric(df["length"], errors="coerce").fillna(0).astype("int64")
     df["tunnel_depth"] = pd.to_numeric(df["tunnel_depth"], errors="coerce").fillna(0).astype("int64")
     for name in _INT_COLUMNS:
@@ -114,8 +120,23 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _int64(values: Any) -> pd.Series:
-    """A nullable integer column (pandas `Int64`) from any numeric-ish values."""
-    return pd.Series(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="Float64").astype("Int64")
+    """A nullable integer column (pandas `Int64`) from any numeric-ish values, exact for big integers
+    (nanosecond timestamps do not survive a trip through float64)."""
+    s = pd.Series(values)
+    if s.dtype.kind in "iu":
+        return s.astype("Int64")
+    if s.dtype == object:
+        return pd.Series([_to_int(v) for v in s], index=s.index, dtype="Int64")
+    return pd.Series(pd.to_numeric(s, errors="coerce"), dtype="Float64").astype("Int64")
+
+
+def _to_int(v: Any) -> int | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
 
 
 # --- from dissected packets to rows ------------------------------------------------------------------
@@ -180,7 +201,7 @@ def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture:
     elif upper is not None:
         typ = name
     return PacketRow(
-        frame=frame, ts=ts_ns / 1e9, capture=capture, length=length, kind=kind, type=typ,
+        frame=frame, ts=ts_ns / 1e9, ts_ns=ts_ns, capture=capture, length=length, kind=kind, type=typ,
         src=_addr(getattr(outer, "src", None)), dst=_addr(getattr(outer, "dst", None)),
         inner_src=_addr(getattr(inner, "src", None)), inner_dst=_addr(getattr(inner, "dst", None)),
         tunnel_depth=int(getattr(packet, "tunnel_depth", 0) or 0),

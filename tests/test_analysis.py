@@ -37,7 +37,7 @@ def test_import_mipsniff_stays_light() -> None:
 
 def test_packets_columns_and_dtypes(article: Analysis) -> None:
     p = article.packets
-    assert list(p.columns[:5]) == ["frame", "ts", "time", "capture", "length"]
+    assert list(p.columns[:6]) == ["frame", "ts", "time", "ts_ns", "capture", "length"]
     assert str(p["frame"].dtype) == "Int64"
     assert p["ts"].dtype == "float64"
     assert str(p["time"].dtype) == "datetime64[ns, UTC]"
@@ -48,8 +48,10 @@ def test_packets_columns_and_dtypes(article: Analysis) -> None:
     for c in ("echo_id", "echo_seq", "sport", "dport", "rtp_seq", "mh_seq", "ba_status"):
         assert str(p[c].dtype) == "Int64", c
     assert p["tunnel_depth"].dtype == "int64"
-    # datetime and epoch float agree to the microsecond
-    assert (p["time"].astype("int64") // 1000 - (p["ts"] * 1e6).round().astype("int64")).abs().max() <= 1
+    # datetime, integer ns and epoch float agree; JSON rows are exact to the microsecond
+    assert (p["time"].astype("int64") == p["ts_ns"]).all()
+    assert (p["ts_ns"] % 1000 == 0).all()
+    assert ((p["ts_ns"] / 1e9 - p["ts"]).abs() < 1e-6).all()
     assert len(p) == article.report["capture"]["packets"]
     assert p["frame"].tolist() == list(range(1, len(p) + 1))
     bus = p[p["type"] == "BU"]

@@ -159,7 +159,9 @@ def ladder_events(handover: Mapping[str, Any], packets: pd.DataFrame | None = No
             if typ == "RS":
                 events.append(LadderEvent(t=t, src=_MN, dst=_AR, label="RS", kind="RS", frame=row.get("frame")))
             elif typ == "RA":
-                events.append(LadderEvent(t=t, src=_AR, dst=_MN, label="RA", kind="RA", frame=row.get("frame")))
+                mcast = str(_col(row, "dst") or "").startswith("ff")
+                events.append(LadderEvent(t=t, src=_AR, dst=_MN, label="RA (multicast)" if mcast else "RA",
+                                          kind="RA", frame=row.get("frame")))
             elif typ == "DAD NS":
                 events.append(LadderEvent(t=t, src=_MN, dst=_AR, label="DAD NS", kind="DAD_NS",
                                           frame=row.get("frame")))
@@ -315,10 +317,20 @@ def _handover_rows(handovers: pd.DataFrame | Sequence[Mapping[str, Any]] | Mappi
 
 
 def _shade_blackouts(ax: Axes, handovers: Iterable[Mapping[str, Any]], t0: float, *, label: str) -> int:
-    count = 0
+    count = partial = 0
     for h in handovers:
         lo, hi = _num(h.get("t_last_old")), _num(h.get("t_resumed"))
-        if lo is None or hi is None:
+        if hi is None:
+            continue
+        if lo is None:
+            # The vantage did not see the last packet on the old path: shade from the first phase it did
+            # see, with a lighter hatch, and say so in the legend rather than invent a start.
+            seen = [t for t in (_num(h.get(k)) for k in _TIMELINE) if t is not None]
+            lo = min(seen)
+            span = ax.axvspan(lo - t0, hi - t0, facecolor="0.93", edgecolor="0.55", hatch="..", linewidth=0.0,
+                              zorder=0, label="handover (start of blackout not observed)" if partial == 0 else None)
+            span.set_gid("blackout:partial")
+            partial += 1
             continue
         span = ax.axvspan(lo - t0, hi - t0, facecolor="0.85", edgecolor="0.4", hatch="//", linewidth=0.0,
                           zorder=0, label=label if count == 0 else None)
@@ -345,13 +357,21 @@ def plot_rtt(echoes: pd.DataFrame, ax: Axes | None = None, *,
         t0 = min(starts) if starts else 0.0
     _shade_blackouts(ax, rows, t0, label="blackout (last old .. first new data)")
     answered = echoes[echoes["fate"] == "answered"] if len(echoes) else echoes
-    if len(answered):
+    flows = sorted(str(f) for f in echoes["flow"].unique()) if len(echoes) and "flow" in echoes else ["all"]
+    markers = ("o", "s", "^", "D", "v", "P")
+    for i, flow in enumerate(flows):
+        part = echoes if len(flows) == 1 else echoes[echoes["flow"] == flow]
+        ok = part[part["fate"] == "answered"]
+        if not len(ok):
+            continue
         # The line breaks at every request that got no reply, so it never bridges a blackout.
-        ordered = echoes.sort_values("t_sent")
+        ordered = part.sort_values("t_sent")
         ax.plot(ordered["t_sent"] - t0, ordered["rtt_ms"].where(ordered["fate"] == "answered"), color="black",
                 linewidth=0.8, gid="rtt:line")
-        ax.plot(answered["t_sent"] - t0, answered["rtt_ms"], color="black", marker="o", markersize=3.5,
-                linestyle="none", label="answered", gid="rtt:answered")
+        name = "answered" if len(flows) == 1 else f"answered: {flow.removeprefix('echo ')}"
+        ax.plot(ok["t_sent"] - t0, ok["rtt_ms"], color="black", marker=markers[i % len(markers)],
+                markersize=3.5, markerfacecolor="black" if i % 2 == 0 else "white", linestyle="none",
+                label=name, gid="rtt:answered")
     strip = blended_transform_factory(ax.transData, ax.transAxes)
     for fate, marker, face in (("unanswered", "x", "black"), ("unsent", "^", "none")):
         part = echoes[echoes["fate"] == fate] if len(echoes) else echoes
@@ -364,13 +384,19 @@ def plot_rtt(echoes: pd.DataFrame, ax: Axes | None = None, *,
         ax.set_yscale("log")
         ax.set_ylim(rtts.min() / 3.0, rtts.max() * 2.0)
     elif len(rtts):
-        ax.set_ylim(0, rtts.max() * 1.25)
-    for h in rows:
-        _annotate_rtt(ax, h, t0)
+        ax.set_ylim(0, max(float(rtts.max()) * 1.25, 1.0))
+    # One box per handover reads well; with many handovers the boxes would overlap (see the table).
+    if len(rows) <= 2:
+        for h in rows:
+            _annotate_rtt(ax, h, t0)
     ax.set_xlabel("time since start (s)")
     ax.set_ylabel("round-trip time (ms)")
     ax.grid(True, which="major", color="0.88", linewidth=0.6)
-    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
+    else:
+        ax.text(0.5, 0.5, "no ICMPv6 echo requests in this capture", transform=ax.transAxes, ha="center",
+                va="center", fontsize=9, color="0.3")
     if title:
         ax.set_title(title, fontsize=10)
     return ax
@@ -466,29 +492,37 @@ def plot_breakdown(handovers: pd.DataFrame | Sequence[Mapping[str, Any]], ax: Ax
     """Stacked bars of each handover's latency components (ms); a diamond marks the total.
 
     A negative component (e.g. downlink data tunnelled to the new care-of address before the BA arrives,
-    so `t_resumed < t_ba`) is drawn as zero height; the diamond still shows the true total. A component
-    the vantage could not observe leaves a gap, and the bar is labelled "partial".
+    so `t_resumed < t_ba`) is drawn as zero height; the diamond still shows the true total. Components
+    the vantage could not observe (null, e.g. movement detection at the HA) are drawn together as one
+    empty dashed box at the bottom, as tall as the total minus the observed components, so the observed
+    ones keep their place in time order above it.
     """
     rows = _handover_rows(handovers)
     ax = _new_axes(ax, (min(10.0, max(4.5, 0.6 * len(rows) + 2.5)), 3.6))
     if labels is None:
         labels = [str(h.get("label") or h.get("scenario") or f"#{h.get('id', i)}") for i, h in enumerate(rows)]
     x = np.arange(len(rows))
-    bottom = np.zeros(len(rows))
-    for phase in PHASES:
-        vals = np.array([_latency(h, phase.name) for h in rows], dtype=float)
-        heights = np.where(np.isnan(vals), 0.0, np.clip(vals, 0.0, None))
+    comps = np.array([[_latency(h, p.name) for p in PHASES] for h in rows], dtype=float).reshape(len(rows),
+                                                                                            len(PHASES))
+    totals = np.array([_latency(h, "total") for h in rows], dtype=float)
+    heights_all = np.where(np.isnan(comps), 0.0, np.clip(comps, 0.0, None))
+    missing = np.isnan(comps).any(axis=1)
+    unobserved = np.where(missing & ~np.isnan(totals), np.clip(totals - heights_all.sum(axis=1), 0.0, None), 0.0)
+    bottom = unobserved.copy()
+    if unobserved.any():
+        bars = ax.bar(x, unobserved, 0.6, facecolor="white", edgecolor="0.3", linestyle=(0, (3, 2)),
+                      linewidth=0.8, label="not observed at this vantage")
+        for b in bars:
+            b.set_gid("bar:unobserved")
+    for j, phase in enumerate(PHASES):
+        heights = heights_all[:, j]
         bars = ax.bar(x, heights, 0.6, bottom=bottom, facecolor=phase.grey, hatch=phase.hatch,
                       edgecolor="black", linewidth=0.7, label=phase.label)
         for b in bars:
             b.set_gid(f"bar:{phase.name}")
         bottom += heights
-    totals = np.array([_latency(h, "total") for h in rows], dtype=float)
     ax.plot(x, totals, linestyle="none", marker="D", markersize=5, markerfacecolor="white",
             markeredgecolor="black", label="total (last old → first new data)", gid="bar:total")
-    for xi, h in zip(x, rows, strict=True):
-        if any(_latency(h, p.name) is None for p in PHASES):
-            ax.text(float(xi), float(bottom[xi]), "partial", ha="center", va="bottom", fontsize=7, rotation=90)
     ax.set_xlim(-0.5 - max(0.0, (3 - len(rows)) * 0.5), len(rows) - 0.5 + max(0.0, (3 - len(rows)) * 0.5))
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=30 if len(rows) > 4 else 0, ha="right" if len(rows) > 4 else "center",
