@@ -66,7 +66,7 @@ from scapy.layers.inet6 import (
     RouterAlert,
     in6_chksum,
 )
-from scapy.layers.l2 import Ether
+from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
 from scapy.packet import Packet, Raw
 from scapy.utils import checksum
 
@@ -83,6 +83,10 @@ AR_MAC = "02:00:00:00:00:01"
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
+LINKTYPE_NULL = 0
+LINKTYPE_SLL = 113
+LINKTYPE_SLL2 = 276
+LINKTYPE_IPV6 = 229
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ def build() -> list[Case]:
 
     def add(name: str, pkt: Packet | bytes, linktype: int = LINKTYPE_ETHERNET) -> None:
         frame = pkt if isinstance(pkt, bytes) else (eth(pkt) if linktype == LINKTYPE_ETHERNET else bytes(pkt))
+        assert isinstance(frame, bytes)
         c.append(Case(name, linktype, frame))
 
     # --- Mobility Header types scapy knows (RFC 6275 §6.1) ------------------------------------------
@@ -334,6 +339,17 @@ def build() -> list[Case]:
     add("ah_bu", IPv6(src=COA, dst=HA, nh=51) / Raw(ah + ah_mh))
     add("esp", IPv6(src=COA, dst=HA, nh=50) / Raw(struct.pack("!II", 0x2000, 17) + bytes(40)))
     add("no_next_header", IPv6(src=COA, dst=HA, nh=59) / Raw(b""))
+
+    # --- the same BU over other link types (the link layer is dissectors.link's; this checks the
+    # whole path to the Mobility Header) -----------------------------------------------------------
+    bu = _bu(seq=4242, flags=0b1100000, mhtime=100)
+    add("link_vlan_qinq", bytes(Ether(src=MN_MAC, dst=AR_MAC) / Dot1AD(vlan=100) / Dot1Q(vlan=7) / bu))
+    add("link_sll", bytes(CookedLinux(pkttype=4, lladdrtype=1, lladdrlen=6, src=bytes.fromhex("020000000010") + b"\0\0",
+                                      proto=0x86DD) / bu), LINKTYPE_SLL)  # fmt: skip
+    add("link_sll2", bytes(CookedLinuxV2(proto=0x86DD, ifindex=2, lladdrtype=1, pkttype=4, lladdrlen=6,
+                                         src=bytes.fromhex("020000000010") + b"\0\0") / bu), LINKTYPE_SLL2)  # fmt: skip
+    add("link_null", bytes(Loopback(type=24) / bu), LINKTYPE_NULL)
+    add("link_raw_ipv6", bytes(bu), LINKTYPE_IPV6)
     return c
 
 
