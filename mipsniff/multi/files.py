@@ -119,11 +119,13 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def _order_key(s: FileSummary) -> tuple[int, int, str]:
-    # Files with no frames (or unreadable) sort last; ties by path so the order is reproducible.
+def _order_key(s: FileSummary) -> tuple[int, int, int, str]:
+    # Files with no frames (or unreadable) sort last. Equal first timestamps (a ring buffer cut between
+    # two frames of the same microsecond): the file that also ends first comes first; then by path,
+    # so the order is reproducible.
     if s.start_ns is None:
-        return (1, 0, s.path)
-    return (0, s.start_ns, s.path)
+        return (1, 0, 0, s.path)
+    return (0, s.start_ns, s.end_ns if s.end_ns is not None else s.start_ns, s.path)
 
 
 def order_files(summaries: list[FileSummary]) -> tuple[list[FileSummary], list[FileWarning]]:
