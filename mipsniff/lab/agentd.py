@@ -55,6 +55,12 @@ RTMGRP_LINK = 1
 NS_RETRIES = 3
 NS_INTERVAL_NS = 1_000_000_000
 MAX_PENDING = 64
+# SO_TIMESTAMPING (linux/net_tstamp.h): software transmit timestamps, reported without the packet.
+SO_TIMESTAMPING = 37
+TS_FLAGS = (1 << 1) | (1 << 4) | (1 << 11)  # TX_SOFTWARE | SOFTWARE | OPT_TSONLY
+# Ground-truth kinds that say "this packet left the node": stamped when it really leaves.
+SENT_KINDS = frozenset({api.GtKind.BU_SENT, api.GtKind.RS_SENT, api.GtKind.DAD_START, api.GtKind.BA_SENT,
+                        api.GtKind.BE_SENT, api.GtKind.RA_SENT, api.GtKind.DATA_SENT})
 
 
 def mac_bytes(mac: str) -> bytes:
@@ -101,11 +107,14 @@ def build_ns(src: IPv6Address, target: IPv6Address, mac: str) -> bytes:
 class Neighbors:
     """IPv6 -> MAC for one link, learnt from what is heard, solicited when missing (RFC 4861 §7.2)."""
 
-    def __init__(self, my_mac: str, send_raw: Callable[[bytes], None]) -> None:
+    def __init__(self, my_mac: str, send_raw: Callable[[bytes], int],
+                 on_sent: Callable[[object, int | None], None] | None = None) -> None:
         self.my_mac = my_mac
         self.my_ll = link_local(my_mac)
         self.cache: dict[IPv6Address, bytes] = {}
-        self.pending: dict[IPv6Address, list[bytes]] = {}
+        # Packets waiting for address resolution, each with the caller's token (see `send`).
+        self.pending: dict[IPv6Address, list[tuple[bytes, object]]] = {}
+        self._on_sent = on_sent
         self.tries: dict[IPv6Address, tuple[int, int]] = {}  # addr -> (tries, next_ns)
         self._send_raw = send_raw
 
@@ -137,34 +146,46 @@ class Neighbors:
 
     def _set(self, addr: IPv6Address, mac: bytes) -> None:
         self.cache[addr] = mac
-        for packet in self.pending.pop(addr, []):
-            self._send_raw(self._frame(mac, packet))
+        for packet, token in self.pending.pop(addr, []):
+            t = self._send_raw(self._frame(mac, packet))
+            if token is not None and self._on_sent is not None:
+                self._on_sent(token, t)
         self.tries.pop(addr, None)
 
     def _frame(self, dst_mac: bytes, packet: bytes) -> bytes:
         return dst_mac + mac_bytes(self.my_mac) + b"\x86\xdd" + packet
 
-    def send(self, packet: bytes, next_hop: IPv6Address | None, now_ns: int) -> None:
+    def send(self, packet: bytes, next_hop: IPv6Address | None, now_ns: int, token: object = None) -> int | None:
+        """Transmit now (the transmit time, ns) or queue until the next hop is resolved (None, and
+        `on_sent(token, transmit time or None if never sent)` later)."""
         dst = IPv6Address(packet[24:40]) if next_hop is None else next_hop
         if dst.is_multicast:
-            self._send_raw(self._frame(multicast_mac(dst), packet))
-            return
+            return self._send_raw(self._frame(multicast_mac(dst), packet))
         mac = self.cache.get(dst)
         if mac is not None:
-            self._send_raw(self._frame(mac, packet))
-            return
+            return self._send_raw(self._frame(mac, packet))
         q = self.pending.setdefault(dst, [])
         if len(q) < MAX_PENDING:
-            q.append(packet)
+            q.append((packet, token))
+        elif token is not None and self._on_sent is not None:
+            self._on_sent(token, None)
         if dst not in self.tries:
             self.tries[dst] = (0, now_ns)
             self.tick(now_ns)
+        return None
 
     def forget(self) -> None:
         """After a move the old link's neighbours are gone (RFC 6275 §11.5.1)."""
         self.cache.clear()
+        for queued in self.pending.values():
+            self._fail(queued)
         self.pending.clear()
         self.tries.clear()
+
+    def _fail(self, queued: list[tuple[bytes, object]]) -> None:
+        for _, token in queued:
+            if token is not None and self._on_sent is not None:
+                self._on_sent(token, None)
 
     def next_deadline(self) -> int | None:
         return min((t for _, t in self.tries.values()), default=None)
@@ -175,7 +196,7 @@ class Neighbors:
                 continue
             if n >= NS_RETRIES:
                 self.tries.pop(addr, None)
-                self.pending.pop(addr, None)
+                self._fail(self.pending.pop(addr, []))
                 continue
             ns = build_ns(self.my_ll, addr, self.my_mac)
             self._send_raw(self._frame(multicast_mac(solicited_node(addr)), ns))
@@ -277,10 +298,15 @@ class Agent:
         self.machine = build_machine(role, random.Random(), self.clock.now())
 
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        attach_filter(self.sock, compile_bpf("ip6"))
+        # Everything IPv6 but multicast UDP (mDNS, LLMNR, the load test's flood): no machine uses it.
+        attach_filter(self.sock, compile_bpf("ip6 and not (udp and ip6 multicast)"))
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, TS_FLAGS)
         self.sock.bind((self.iface, ETH_P_ALL))
-        self.neigh = Neighbors(self.mac, self._tx)
+        self.sock.setblocking(False)
+        self.neigh = Neighbors(self.mac, self._tx, self._on_sent)
+        # Ground truth of a batch whose packet waits for address resolution is stamped when it leaves.
+        self.held: dict[int, list[tuple[int, api.GroundTruth]]] = {}
         self.delayed: list[tuple[int, int, bytes, IPv6Address | None]] = []
         self._seq = 0
 
@@ -332,12 +358,28 @@ class Agent:
         lines = ["Agent Statistics:"] + [f"     {v} {k}" for k, v in sorted(self.stats.items())]
         return "\n".join(lines) + "\n"
 
-    def _tx(self, frame: bytes) -> None:
+    def _tx(self, frame: bytes) -> int:
+        """Send one frame; return its kernel software transmit timestamp (ns), or the clock if none came."""
         try:
             self.sock.send(frame)
             self.count("frames sent")
         except OSError as exc:  # ENETDOWN while the link is down: the frame is lost, as on a radio
             self.count(f"send error {exc.errno}")
+            return self.clock.now()
+        ts = None
+        # veth transmits synchronously, so the timestamp is already on the error queue (timestamping.rst).
+        for _ in range(8):
+            try:
+                _data, anc, _flags, _addr = self.sock.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            except OSError:
+                break
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING and len(payload) >= 16:
+                    sec, nsec = struct.unpack("qq", payload[:16])
+                    if sec or nsec:
+                        ts = sec * 1_000_000_000 + nsec
+        # Not through the monotonic guard: a transmit time is a fact, not "now".
+        return ts if ts is not None else self.clock.now()
 
     # --- the machine ---
 
@@ -351,7 +393,22 @@ class Agent:
             return
         self.perform(actions, now)
 
+    def _on_sent(self, token: object, tx_ns: int | None) -> None:
+        for t, g in self.held.pop(int(token), []):  # type: ignore[call-overload]
+            self._write_truth(g, t if tx_ns is None else tx_ns)
+
+    def _write_truth(self, g: api.GroundTruth, t_ns: int) -> None:
+        rec = {"t_ns": t_ns, "node": self.role, "kind": str(g.kind)}
+        rec.update({k: _jsonable(v) for k, v in g.fields.items()})
+        self.truthf.write(json.dumps(rec) + "\n")
+
     def perform(self, actions: list[api.Action], now: int) -> None:
+        self._seq += 1
+        token = self._seq
+        deferred = False
+        last_tx: int | None = None
+        # Packets first: nothing (an `ip` fork, a log write) may delay what goes on the wire.
+        actions = sorted(actions, key=lambda a: not isinstance(a, api.Send))
         for a in actions:
             if isinstance(a, api.Send):
                 if self.delay_ns and a.packet[6:7] == b"\x29":
@@ -359,7 +416,11 @@ class Agent:
                     self._seq += 1
                     heapq.heappush(self.delayed, (now + self.delay_ns, self._seq, a.packet, a.next_hop))
                 else:
-                    self.neigh.send(a.packet, a.next_hop, now)
+                    tx = self.neigh.send(a.packet, a.next_hop, now, token if not deferred else None)
+                    if tx is None:
+                        deferred = True
+                    else:
+                        last_tx = tx
             elif isinstance(a, api.Deliver):
                 if self.tun is not None:
                     with contextlib.suppress(OSError):
@@ -376,11 +437,17 @@ class Agent:
                 if a.address.ip != topo.HOME_ADDRESS:
                     self.ip.run("ip", "-6", "addr", "del", str(a.address), "dev", a.iface)
             elif isinstance(a, api.GroundTruth):
-                rec = {"t_ns": now, "node": self.role, "kind": str(a.kind)}
-                rec.update({k: _jsonable(v) for k, v in a.fields.items()})
-                self.truthf.write(json.dumps(rec) + "\n")
+                if a.kind in SENT_KINDS:
+                    self.held.setdefault(token, []).append((now, a))
+                else:
+                    self._write_truth(a, now)
             elif isinstance(a, api.AppSend):
                 self.feed(a)
+        if not deferred:
+            # "Sent" ground truth is the moment the frame left, taken by the kernel (SO_TIMESTAMPING), the
+            # same instant a capture on the link records; `now` is before the machine built the packet.
+            for t, g in self.held.pop(token, []):
+                self._write_truth(g, t if last_tx is None else last_tx)
 
     # --- the loop ---
 
@@ -388,6 +455,9 @@ class Agent:
         try:
             data, anc, _flags, addr = self.sock.recvmsg(65536, socket.CMSG_SPACE(16))
         except (BlockingIOError, InterruptedError):
+            with contextlib.suppress(OSError):  # a stray transmit timestamp: drain it, select would spin
+                while self.sock.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT):
+                    pass
             return
         except OSError:
             return

@@ -285,6 +285,8 @@ def up(*, delay_ms: int = 0, with_agents: bool = True) -> LabState:
     state = LabState(namespaces=list(NAMESPACES), pids={}, cell="home", delay_ms=delay_ms,
                      started_ns=time.time_ns())
     save_state(state)  # before anything exists, so a crash midway is still cleaned by `down`
+    for old in (*RUN_DIR.glob("agent-*"), *RUN_DIR.glob("radvd-*")):
+        old.unlink(missing_ok=True)  # a fresh run: its logs and ground truth start empty
     try:
         _build_links()
         for ns, dev in ((NS_HA, HA_IFACE), (NS_MN, MN_IFACE)):

@@ -96,12 +96,14 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
 
         handovers.append({
             "home_address": home, "home_agent": ha_addr, "kind": kind,
-            "old_coa": g["old"], "new_coa": g["new"], "result": result,
+            # As the report writes them: None for the home link.
+            "old_coa": None if g["old"] == home else g["old"],
+            "new_coa": None if g["new"] == home else g["new"], "result": result,
             "events": {
                 "l2_down": t_of(down), "l2_up": t_of(up),
                 "rs": t_of(_first(mn, "rs", up_ns, t0)),
                 "ra": t_of(_first(mn, "ra", up_ns, t0)),
-                "movement_detected": t_of(_first(mn, "movement_detected", lo, t0)),
+                "movement_detected": t_of(_first(mn, "movement_detected", down["t_ns"] if down else lo, t0)),
                 "dad_start": t_of(_first(mn, "dad_start", lo, t0, address=g["new"])),
                 "dad_end": t_of(_first(mn, "dad_end", lo, t0, address=g["new"])),
                 "bu": [{"t": _t(b["t_ns"]), "seq": b.get("seq")} for b in g["bus"]],

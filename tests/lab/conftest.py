@@ -1,0 +1,36 @@
+"""Fixtures for the lab's proof tests: root is required; in CI (CI=true) a missing prerequisite fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from mipsniff.lab import topology
+
+
+def need_lab_host() -> None:
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root")
+    missing += [t for t in ("ip", "radvd", "ip6tables", "ping", "tcpdump", "dumpcap") if shutil.which(t) is None]
+    if not os.path.exists("/dev/net/tun"):
+        missing.append("/dev/net/tun")
+    if missing:
+        reason = "the lab needs " + ", ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI must run the lab tests)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[topology.LabState]:
+    """A fresh lab for the module, always torn down, even when a test fails."""
+    need_lab_host()
+    topology.down()
+    try:
+        yield topology.up()
+    finally:
+        topology.down()
