@@ -69,7 +69,7 @@ def show(
 
     try:
         with open_capture(capture) as reader:
-            frames = iter(reader) if all_packets else reader.iter_relevant(Prefilter())
+            frames = reader.iter_relevant(None if all_packets else Prefilter(), background=None)
             out, batch = sys.stdout, []
             for frame, rec in islice(show_records(frames, strict=strict), count):
                 if as_json:
@@ -93,17 +93,33 @@ def show(
 
 @app.command("report")
 def report(
-    capture: str = typer.Argument(..., help="A pcap or pcapng file, optionally gzip-compressed."),
+    captures: list[str] = typer.Argument(..., metavar="CAPTURE...", help="pcap/pcapng files (gzip or not), directories or globs; several are one capture, ordered by first timestamp."),
     as_json: bool = typer.Option(False, "--json", help="Write the JSON report (the documented contract)."),
     csv_dir: str | None = typer.Option(None, "--csv", help="Also write handovers.csv, bindings.csv, packets.csv here."),
     vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write the report to this file, not stdout."),
+    engine: str | None = typer.Option(None, "--engine", help="local (a process pool over the files) or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
+    workdir: str | None = typer.Option(None, "--workdir", help="Keep the per-file Parquet here; reused while a file's content is unchanged."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Processes (local) or LocalCluster workers (dask); default: all cores."),
+    html: str | None = typer.Option(None, "--html", help="Also write one self-contained HTML page (tables, ladder and RTT figures) here."),
 ) -> None:
     """Every handover of every mobile node: timeline, latency breakdown, loss, RTT before/after, failures."""
+    from mipsniff.multi.cli_run import run_multi_report, wants_multi
     from mipsniff.report.cli_run import run_report
 
+    capture = captures[0]
     try:
-        run_report(capture, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output)
+        if wants_multi(captures, engine, scheduler, workdir):  # many files: map per file, then reduce
+            run_multi_report(captures, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output,
+                             engine=engine, scheduler=scheduler, workdir=workdir, workers=workers)
+            return
+        result = run_report(capture, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output)
+        if html is not None:
+            from mipsniff.report.html import report_html
+
+            with open(html, "w", encoding="utf-8") as fh:
+                fh.write(report_html(capture, result, vantage=vantage))
     except UserError as exc:
         if _state["debug"]:
             raise

@@ -30,6 +30,8 @@ PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
 PCAP_MAGIC_KUZNETZOV = 0xA1B2CD34  # Alexey Kuznetzov's patched libpcap: 8 more bytes per record
 PCAPNG_SHB = 0x0A0D0D0A  # draft-ietf-opsawg-pcapng §4.1, the same in both byte orders
+# From this file size on, `iter_relevant(background=None)` walks the file in a child process.
+BACKGROUND_MIN_BYTES = 16 << 20
 
 
 class FrameFilter(Protocol):
@@ -95,6 +97,8 @@ class CaptureReader:
         self.last_ts_ns: int | None = None
         self.interfaces: list[Interface] = []
         self._consumed = False
+        self.worker_maxrss_kb: int | None = None  # peak RSS of the background child, when one ran
+        self.worker_pid: int | None = None
         head = bytes(self._src.buf[:24])
         if len(head) < 4:
             self.close()
@@ -135,12 +139,25 @@ class CaptureReader:
     def __iter__(self) -> Iterator[Frame]:
         return self.iter_relevant(None)
 
-    def iter_relevant(self, prefilter: FrameFilter | None) -> Iterator[Frame]:
+    def iter_relevant(self, prefilter: FrameFilter | None, *, background: bool | None = False) -> Iterator[Frame]:
         """Frames whose raw bytes pass `prefilter.for_linktype(linktype)` (all frames when None).
-        A reader is read once: a second pass needs a new `open_capture`."""
+        `background=True` walks the file in a forked child (background.py) so that the caller's
+        dissection runs on another CPU; None chooses it for files of `BACKGROUND_MIN_BYTES` or more
+        where fork exists. The frames are the same either way. A reader is read once: a second pass
+        needs a new `open_capture`."""
         if self._consumed:
             raise RuntimeError("a CaptureReader can be iterated only once; open the capture again")
+        from mipsniff.capture import background as bg
+
+        if background is None:
+            background = bg.available() and os.path.getsize(self.path) >= BACKGROUND_MIN_BYTES
         self._consumed = True
+        if background and bg.available():
+            return bg.iter_background(self, prefilter)
+        return self._iter_here(prefilter)
+
+    def _iter_here(self, prefilter: FrameFilter | None) -> Iterator[Frame]:
+        """The pass in this process (also what the background child runs)."""
         if self.format == "pcap":
             from mipsniff.capture import pcap
 

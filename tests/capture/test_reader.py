@@ -251,3 +251,38 @@ def test_many_frames_across_gzip_chunks(tmp_path: Path) -> None:
         frames = list(reader)
         assert len(frames) == 6000 and reader.warnings == []
         assert frames[-1].data == records[-1][2] and frames[4321].index == 4322
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_background_reader_gives_the_same_frames(tmp_path: Path, gz: bool) -> None:
+    records = [(i, i % 1_000_000, bytes([i % 256]) * (i % 700)) for i in range(3000)]
+    path = write(tmp_path, "bg.pcap", pcap_bytes(records=records)[:-5], gz)
+
+    class Odd:
+        def for_linktype(self, linktype: int):  # type: ignore[no-untyped-def]
+            return lambda buf, s, e: (e - s) % 2 == 1
+
+    here = open_capture(path)
+    expected = list(here.iter_relevant(Odd()))
+    there = open_capture(path)
+    got = list(there.iter_relevant(Odd(), background=True))
+    assert got == expected and len(got) > 1000
+    assert (there.packets, there.first_ts_ns, there.last_ts_ns) == (here.packets, here.first_ts_ns,
+                                                                     here.last_ts_ns)
+    assert [str(w) for w in there.warnings] == [str(w) for w in here.warnings] and len(there.warnings) == 1
+    assert there.worker_maxrss_kb is not None and there.worker_maxrss_kb > 0
+
+
+def test_background_reader_stopped_early_reaps_its_child(tmp_path: Path) -> None:
+    import os
+
+    records = [(i, 0, b"x" * 1000) for i in range(20000)]
+    path = write(tmp_path, "big.pcap", pcap_bytes(records=records))
+    reader = open_capture(path)
+    it = reader.iter_relevant(None, background=True)
+    first = [next(it) for _ in range(3)]
+    assert [f.index for f in first] == [1, 2, 3]
+    assert reader.worker_pid is not None
+    it.close()  # type: ignore[attr-defined]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(reader.worker_pid, os.WNOHANG)  # already reaped: no child left behind
