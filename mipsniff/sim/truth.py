@@ -376,7 +376,7 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
                 vantage_nodes: dict[str, str] | None = None) -> dict[str, Any]:
     """The ground-truth document. `routers` maps a link name to the node that advertises on it;
     `vantage_nodes` maps a vantage name of `expected` ("mn", "ha") to the internal capture point used
-    (default: "mn" is each MN's own interface, "ha" the home agent's)."""
+    (default: "mn" is the first MN's interface, for every MN; "ha" the home agent's)."""
     by_vantage: dict[str, list[Crossing]] = {}
     for c in net.crossings:
         by_vantage.setdefault(c.vantage, []).append(c)
@@ -386,7 +386,9 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
         ups = [e for e in net.sim_events if e.node == mn.node and e.kind == "l2_up"]
         downs = [e for e in net.sim_events if e.node == mn.node and e.kind == "l2_down"]
         mn_ra_rx = {c.tx_id for c in by_vantage.get(mn.node, []) if c.direction == "in" and c.view.icmp_type == 134}
-        points = {"mn": mn.node, "ha": ha_node, **(vantage_nodes or {})}
+        # "mn" is the capture point written as the mn vantage (the first MN's interface); "own" is this
+        # MN's own interface, for the true `events` (not written).
+        points = {"mn": mobile_nodes[0].node, "ha": ha_node, **(vantage_nodes or {}), "own": mn.node}
         vts = {name: _Vantage(by_vantage.get(cap, [])) for name, cap in points.items()}
         # First BU crossing of each handover at each vantage, to bound the searches.
         firsts: dict[str, list[int | None]] = {}
@@ -439,8 +441,8 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
                     "bu": [{"t": _t(b.t_ns), "seq": b.fields["seq"]} for b in ho.bus],
                     "ba": None if ho.ba is None else {"t": _t(ho.ba.t_ns), "status": status,
                                                       "seq": ho.ba.fields["seq"]},
-                    "last_data_old": expected["mn"]["t_last_old"],
-                    "first_data_new": expected["mn"]["t_resumed"],
+                    "last_data_old": expected["own"]["t_last_old"],
+                    "first_data_new": expected["own"]["t_resumed"],
                 },
                 "expected": {v: expected[v] for v in ("mn", "ha") if v in expected},
             })

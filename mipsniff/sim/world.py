@@ -82,11 +82,30 @@ def _ra(settings: dict[str, Any], prefix: IPv6Network, *, home: bool, key: str) 
     )
 
 
+class _RaCache:
+    """Memoise `build_ra(iface, dst)`: with these configurations an RA's bytes depend only on the
+    interface and the destination (no decrementing lifetimes), and building one with scapy costs
+    milliseconds — most of a run's CPU. Same bytes, same actions: a transport-side cache only."""
+
+    def build_ra(self, iface: str, dst: IPv6Address) -> bytes:
+        cache: dict[tuple[str, IPv6Address], bytes] = self.__dict__.setdefault("_ra_cache", {})
+        key = (iface, dst)
+        if key not in cache:
+            cache[key] = super().build_ra(iface, dst)  # type: ignore[misc]
+        return cache[key]
+
+
+def _cached(cls: type) -> type:
+    return type(cls.__name__, (_RaCache, cls), {})
+
+
 def build_world(seed: int, settings: dict[str, Any]) -> World:
     """Links, routers, the HA and the CN (no mobile node yet: see `add_mobile_node`)."""
-    from mipsniff.agent.ha import HomeAgent
-    from mipsniff.agent.router import Router
+    from mipsniff.agent.ha import HomeAgent as _HomeAgent
+    from mipsniff.agent.router import Router as _Router
     from mipsniff.agent.traffic import Host
+
+    HomeAgent, Router = _cached(_HomeAgent), _cached(_Router)  # noqa: N806
 
     net = Network(seed)
     w = World(net=net, seed=seed, settings=settings)
