@@ -494,9 +494,6 @@ def dissect_upper(
 ) -> Upper:
     """Dispatch on the upper-layer protocol number. `complete` says whether the whole upper-layer
     message was captured (checksums are only computed then)."""
-    # Imported here: these modules build on ipv6.py (ICMPv6 errors contain IPv6 packets).
-    from dissectors import icmpv6, mobility, tunnel, udp
-
     try:
         if proto == 135:
             return mobility.dissect_mobility(data, p, end, complete, src, dst, ctx)
@@ -529,3 +526,7 @@ def dissect_ip(data: bytes, offset: int = 0, ctx: Ctx | None = None) -> IPv6 | I
         return dissect_ipv4(data, offset, ctx)
     ctx.weird("ip_bad_version", f"version {v}", "ip", offset)
     return None
+
+
+# Imported last: these modules build on ipv6.py (ICMPv6 errors contain IPv6 packets, tunnels nest).
+from dissectors import icmpv6, mobility, tunnel, udp  # noqa: E402
