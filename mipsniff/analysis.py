@@ -644,10 +644,13 @@ class HandoverView:
 
     @property
     def echoes(self) -> pd.DataFrame:
+        """This MN's echo requests (as requester or responder) around the handover window."""
         e = self.analysis.echoes
         lo, hi = self.window
         margin = max(2.0, (hi - lo))
-        return e[(e["t_sent"] >= lo - margin) & (e["t_sent"] <= hi + margin)].reset_index(drop=True)
+        hoa = self.record.get("home_address")
+        mine = (e["requester"] == hoa) | (e["responder"] == hoa)
+        return e[mine & (e["t_sent"] >= lo - margin) & (e["t_sent"] <= hi + margin)].reset_index(drop=True)
 
     def plot_ladder(self, ax: Axes | None = None) -> Axes:
         from mipsniff.report.figures import plot_ladder
@@ -666,7 +669,8 @@ class HandoverView:
         s = self.analysis.stream()
         lo, hi = self.window
         margin = max(1.0, hi - lo)
-        s = s[(s["t"] >= lo - margin) & (s["t"] <= hi + margin)]
+        hoa = str(self.record.get("home_address"))
+        s = s[s["flow"].str.contains(f"[{hoa}]", regex=False) & (s["t"] >= lo - margin) & (s["t"] <= hi + margin)]
         return plot_stream(s, ax, handovers=[self.record])
 
 

@@ -163,8 +163,14 @@ def ladder_events(handover: Mapping[str, Any], packets: pd.DataFrame | None = No
                 events.append(LadderEvent(t=t, src=_AR, dst=_MN, label="RA (multicast)" if mcast else "RA",
                                           kind="RA", frame=row.get("frame")))
             elif typ == "DAD NS":
-                events.append(LadderEvent(t=t, src=_MN, dst=_AR, label="DAD NS", kind="DAD_NS",
-                                          frame=row.get("frame")))
+                target = _col(row, "nd_target")
+                if target == hoa:
+                    # RFC 6275 §10.4.1: the HA defends the home address with DAD before accepting it.
+                    events.append(LadderEvent(t=t, src=_HA, dst=_AR, label="DAD NS for HoA (by HA)",
+                                              kind="DAD_NS_HOA", frame=row.get("frame")))
+                elif target is None or new_coa is None or target == new_coa:
+                    events.append(LadderEvent(t=t, src=_MN, dst=_AR, label="DAD NS", kind="DAD_NS",
+                                              frame=row.get("frame")))
             elif typ == "BU" and _col(row, "home_address") in (hoa, None) and (
                 new_coa is None or _col(row, "src") == new_coa
             ):
