@@ -765,8 +765,17 @@ def _build_report(path: Path, vantage: str) -> dict[str, Any]:
     return dict(report) if isinstance(report, Mapping) else report.to_dict()
 
 
-def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto") -> Analysis:
-    """Analyse one capture or several (e.g. one per scenario): report now, packets on first use."""
+def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client: Any = None) -> Analysis:
+    """Analyse one capture or several (e.g. one per scenario): report now, packets on first use.
+
+    With `client` (a `dask.distributed.Client`), `paths` (files, directories, globs) are one capture
+    split into files, e.g. a ring buffer: mapped on the cluster and reduced into one report
+    (mipsniff.multi); the packets table then numbers frames per file."""
+    if client is not None:
+        from mipsniff.multi.pipeline import report_document
+
+        doc, read = report_document(paths, client=client, vantage=vantage)
+        return Analysis([doc], None, paths=read, vantage=vantage)
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not items:
         raise UserError("no capture given: pass a path or a list of paths")

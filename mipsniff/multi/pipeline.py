@@ -14,11 +14,13 @@ prefilter, same home addresses, same global frame numbers, same order — to the
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
+from pathlib import Path
 from typing import IO, Any
 
 from mipsniff.capture.frame import Frame
@@ -154,3 +156,25 @@ def analyze(
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def report_document(
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    client: Any = None,
+    engine: str = "local",
+    workdir: str | None = None,
+    vantage: Vantage | str = Vantage.AUTO,
+) -> tuple[dict[str, Any], list[Path]]:
+    """For `mipsniff.load(paths, client=...)`: the report dict over the files as one capture, and the
+    files read, in capture order. No progress output (a notebook)."""
+    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    result = analyze(
+        [os.fspath(p) for p in items],
+        engine="dask" if client is not None else engine,
+        client=client,
+        workdir=workdir,
+        vantage=vantage,
+        progress_stream=None,
+    )
+    return result.to_dict(), [Path(f.path) for f in result.files if f.status is FileStatus.ok]
