@@ -113,7 +113,8 @@ def test_predicate_respects_frame_bounds_inside_a_larger_buffer() -> None:
 
 
 def test_wireless_management_frames_are_relevant() -> None:
-    from scapy.layers.dot11 import LLC, SNAP, Dot11, Dot11AssoReq, Dot11Elt, Dot11QoS, RadioTap
+    from scapy.layers.dot11 import Dot11, Dot11AssoReq, Dot11Elt, Dot11QoS, RadioTap
+    from scapy.layers.l2 import LLC, SNAP
 
     assoc = bytes(RadioTap() / Dot11(type=0, subtype=0, addr1="00:11:22:33:44:55", addr2=ETH["src"],
                                      addr3="00:11:22:33:44:55")
