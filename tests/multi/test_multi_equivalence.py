@@ -132,3 +132,15 @@ def test_unreadable_file_is_named_and_the_rest_comes_out(tmp_path: Path) -> None
     assert any(w.startswith("unreadable:") for w in doc["capture"]["warnings"])
     assert doc["handovers"]  # the rest of the report still comes out
     os.unlink(junk)
+
+
+def test_load_with_a_dask_client_is_one_report_over_the_files(tmp_path: Path, dask_client: Any) -> None:
+    from mipsniff.analysis import load
+
+    whole, ts = _whole("article.pcap", tmp_path)
+    parts = split_pcap(whole, _interesting_cuts(whole, ts), tmp_path / "parts")
+    a = load([str(tmp_path / "parts")], client=dask_client)
+    assert len(a.reports) == 1
+    assert _doc_text(a.report) == _single(whole)
+    assert a.paths == parts
+    assert len(a.handovers) == 1
