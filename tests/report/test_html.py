@@ -112,3 +112,28 @@ def test_html_escapes_capture_text(article: Analysis) -> None:
     rep["capture"] = dict(rep["capture"], path="<b>evil</b>.pcap")
     page = render_html(mipsniff.read_report(rep | {"packets": []}))
     assert "<b>evil</b>" not in page and "&lt;b&gt;evil&lt;/b&gt;" in page
+
+
+@pytest.mark.slow
+def test_report_command_writes_html_that_chromium_renders(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mipsniff.cli import app
+
+    capture = Path(__file__).resolve().parents[2] / "sample_pcaps" / "multi-mn.pcap"
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(app, ["report", str(capture), "--html", str(out), "-o", str(tmp_path / "r.txt")])
+    assert res.exit_code == 0, res.output
+    page = out.read_text()
+    assert page.count('<section class="handover">') == 5  # the five handovers of three MNs
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.replace("</body>", CHECK + "</body>"))
+    dom, log = _dump_dom(checked, tmp_path / "profile")
+    found = re.search(r'<pre id="mipsniff-check">(.*?)</pre>', dom, re.S)
+    assert found
+    images = json.loads(found.group(1).replace("&quot;", '"'))
+    ids = [i["id"] for i in images]
+    assert ids[:2] == ["fig-rtt", "fig-breakdown"]
+    assert [i for i in ids if i.startswith("fig-ladder-")] == [f"fig-ladder-{k}" for k in range(5)]
+    assert all(im["complete"] and im["w"] > 300 for im in images), images
+    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []

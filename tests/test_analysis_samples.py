@@ -1,0 +1,94 @@
+"""`mipsniff.load` on every sample capture: table schemas, and the tables this module derives (echo fates,
+RTP sequence gaps, packet counts) against the simulator's ground truth (`data` of NAME.truth.json).
+
+The report's own timeline is checked against the ground truth by the correlator's tests; here the
+handovers table must equal the report dict it flattens, whatever the report says.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mipsniff
+from mipsniff.analysis import Analysis
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_pcaps"
+CAPTURES = sorted(p for p in SAMPLES.glob("*.pcap*"))
+# Captures written at the MN: the echo requests' timestamps are the ground truth's send times.
+AT_MN = [p for p in CAPTURES if json.loads(p.with_name(p.name.split(".")[0] + ".truth.json").read_text())
+         ["vantages"] == ["mn"]]
+
+
+def _truth(path: Path) -> dict:
+    return json.loads(path.with_name(path.name.split(".")[0] + ".truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, Analysis]:
+    assert CAPTURES, f"no sample captures in {SAMPLES}: run `make samples`"
+    return {p.name: mipsniff.load(p) for p in CAPTURES}
+
+
+def test_every_sample_is_present() -> None:
+    names = {p.name.split(".")[0] for p in CAPTURES}
+    assert {"article", "rtp-stream", "multi-mn", "foreign-to-foreign"} <= names
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_tables_have_their_schema(path: Path, loaded: dict[str, Analysis]) -> None:
+    a = loaded[path.name]
+    p = a.packets
+    assert len(p) == a.report["capture"]["packets"]
+    assert p["frame"].tolist() == list(range(1, len(p) + 1))
+    assert p["ts"].is_monotonic_increasing or path.suffix == ".pcapng"
+    assert (p["time"].astype("int64") == p["ts_ns"]).all()
+    assert isinstance(p["type"].dtype, pd.CategoricalDtype)
+    assert p["capture"].unique().tolist() == [path.name.split(".")[0]]
+    h = a.handovers
+    assert len(h) == len(a.report["handovers"]) == len(_truth(path)["handovers"])
+    for rec, row in zip(a.report["handovers"], h.to_dict("records"), strict=True):
+        for key in ("t_last_old", "t_link_up", "t_movement_detected", "t_dad", "t_bu", "t_ba", "t_resumed"):
+            assert (rec[key] is None and math.isnan(row[key])) or rec[key] == row[key], key
+        for group in ("latency_ms", "lost", "rtt_ms"):
+            for k, v in rec[group].items():
+                cell = row[f"{group}.{k}"]
+                assert (v is None and pd.isna(cell)) or v == cell, f"{group}.{k}"
+    assert len(a.bindings) == len(a.report["bindings"])
+    assert a.mobile_nodes["home_address"].tolist() == [m["home_address"] for m in a.report["mobile_nodes"]]
+
+
+@pytest.mark.parametrize("path", [p for p in AT_MN if any(d["flow"].startswith("ping") for d in _truth(p)["data"])],
+                         ids=lambda p: p.name)
+def test_echo_fates_match_ground_truth(path: Path, loaded: dict[str, Analysis]) -> None:
+    truth = {d["seq"]: d for d in _truth(path)["data"] if d["flow"].startswith("ping")}
+    e = loaded[path.name].echoes
+    assert e["flow"].nunique() == 1
+    fate = {"answered": "delivered", "unanswered": "lost", "unsent": "unsent"}
+    for row in e.to_dict("records"):
+        t = truth[row["seq"]]
+        assert fate[row["fate"]] == t["fate"], (row["seq"], row["fate"], t)
+        if row["fate"] != "unsent":
+            assert row["t_sent"] == t["t_sent"]  # the MN's own capture: exact to the microsecond
+    # every request the MN sent is in the table; unsent ones only show between two sent ones
+    sent = {s for s, d in truth.items() if d["fate"] != "unsent"}
+    assert sent == set(e.loc[e["fate"] != "unsent", "seq"])
+
+
+@pytest.mark.parametrize("path", [p for p in AT_MN if any(d["flow"].startswith("rtp") for d in _truth(p)["data"])],
+                         ids=lambda p: p.name)
+def test_stream_gaps_match_ground_truth(path: Path, loaded: dict[str, Analysis]) -> None:
+    truth = [d for d in _truth(path)["data"] if d["flow"].startswith("rtp")]
+    delivered = sorted(d["seq"] for d in truth if d["fate"] == "delivered")
+    s = loaded[path.name].stream()
+    assert s["flow"].nunique() == 1
+    seqs = s["seq"].tolist()
+    assert [x - seqs[0] + delivered[0] for x in seqs] == delivered
+    lost_inside = sum(1 for d in truth if d["fate"] == "lost" and delivered[0] < d["seq"] < delivered[-1])
+    assert s["missing_before"].sum() == lost_inside
+    flow = loaded[path.name].flows
+    assert flow.loc[flow["kind"] == "rtp", "missing"].tolist() == [lost_inside]
