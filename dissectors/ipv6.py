@@ -338,6 +338,12 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
                         exts.append(cut)
                         if isinstance(cut, DestinationOptions) and hao is None:
                             hao = cut.home_address
+                    elif proto == 43 and p + 4 <= end:
+                        # Keep type and Segments Left of a cut routing header (its address is lost).
+                        exts.append(
+                            Routing(routing_type=data[p + 2], segments_left=data[p + 3], addresses=(),
+                                    data=b"", next_header=nxt, offset=p, length=ln)  # fmt: skip
+                        )
                     raise Truncated(LAYER, p, ln, end - p)
                 if proto == 0:
                     if exts:

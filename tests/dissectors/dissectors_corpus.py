@@ -91,9 +91,12 @@ LINKTYPE_IPV6 = 229
 
 @dataclass(frozen=True)
 class Case:
+    """`orig_len` > len(frame) marks a capture cut by the snaplen (the pcapng says so to tshark)."""
+
     name: str
     linktype: int
     frame: bytes
+    orig_len: int | None = None
 
 
 def eth(pkt: Packet, src: str = MN_MAC, dst: str = AR_MAC) -> bytes:
@@ -350,6 +353,13 @@ def build() -> list[Case]:
                                          src=bytes.fromhex("020000000010") + b"\0\0") / bu), LINKTYPE_SLL2)  # fmt: skip
     add("link_null", bytes(Loopback(type=24) / bu), LINKTYPE_NULL)
     add("link_raw_ipv6", bytes(bu), LINKTYPE_IPV6)
+
+    # --- snaplen truncations (the capture says the frame was longer) -------------------------------
+    by_name = {x.name: x for x in c}
+    for name, keep in (("bu_article", 14 + 40 + 24 + 12), ("ba_article", 14 + 40 + 20), ("ra_mipv6", 14 + 40 + 16 + 8 + 8 + 12),
+                       ("pbu_pmipv6", 14 + 40 + 12 + 19 + 10), ("tunnel_6in6_echo", 14 + 40 + 40 + 4)):  # fmt: skip
+        full = by_name[name]
+        c.append(Case(f"snaplen_{name}", full.linktype, full.frame[:keep], orig_len=len(full.frame)))
     return c
 
 

@@ -59,7 +59,8 @@ def write_pcapng(path: Path, cases: list[Case]) -> None:
         out += block(1, struct.pack("<HHI", lt, 0, 0))
     for i, c in enumerate(cases):
         ts = (1_700_000_000 + i) * 1_000_000
-        hdr = struct.pack("<IIIII", lts.index(c.linktype), ts >> 32, ts & 0xFFFFFFFF, len(c.frame), len(c.frame))
+        orig = c.orig_len if c.orig_len is not None else len(c.frame)
+        hdr = struct.pack("<IIIII", lts.index(c.linktype), ts >> 32, ts & 0xFFFFFFFF, len(c.frame), orig)
         out += block(6, hdr + c.frame)
     path.write_bytes(out)
 
@@ -339,6 +340,16 @@ KNOWN: dict[tuple[str, str], str] = {
     # it requires even ports and a known payload type table); tunnel_double's fake RTP has PT 0.
 }
 
+# An ND option cut by the snaplen is not decoded (nd_option_overrun: its fields are not all there);
+# tshark shows the leading fields of the cut Prefix Information option.
+for _f in ("icmpv6.opt.type", "icmpv6.opt.prefix.length", "icmpv6.opt.prefix.flag.l", "icmpv6.opt.prefix.flag.a",
+           "icmpv6.opt.prefix.flag.r", "icmpv6.opt.prefix.valid_lifetime", "icmpv6.opt.prefix.preferred_lifetime"):  # fmt: skip
+    KNOWN[("snaplen_ra_mipv6", _f)] = "cut ND option: tshark shows its leading fields, we do not decode it"
+# tshark gives up on the options of a Mobility Header cut by the snaplen; we decode the options
+# that were captured whole (the MN-ID here) and flag the cut with mh_truncated.
+KNOWN[("snaplen_pbu_pmipv6", "mip6.mnid.subtype")] = "tshark skips the options of a cut MH"
+KNOWN[("snaplen_pbu_pmipv6", "mip6.mnid.identifier")] = "tshark skips the options of a cut MH"
+
 # Heuristic RTP on UDP is off by default in tshark; turn it on so RTP is compared.
 TSHARK_OPTS = ["-o", "ipv6.defragment:FALSE", "--enable-heuristic", "rtp_udp"]
 
@@ -405,7 +416,7 @@ def test_checksums_verified_on_every_wellformed_corpus_packet() -> None:
         pkt = dissect(case.linktype, case.frame)
         for r in walk(pkt.ip):
             ok = getattr(r, "checksum_ok", None)
-            if case.name.startswith("bad_mh_checksum"):
+            if case.name.startswith(("bad_mh_checksum", "snaplen_")):
                 continue
             assert ok is not False, f"{case.name}: {type(r).__name__} checksum"
 
