@@ -34,6 +34,7 @@ SAMPLES = (
     Sample(file="rejected.pcap", scenario="rejected"),
     Sample(file="seq-out-of-window.pcap", scenario="seq-out-of-window"),
     Sample(file="rtp-stream.pcap", scenario="rtp-stream"),
+    Sample(file="route-optimization.pcap", scenario="route-optimization"),
     Sample(file="multi-mn.pcap", scenario="multi-mn"),
     Sample(file="router-loss.pcap", scenario="router-loss"),
 )

@@ -12,10 +12,11 @@ import pytest
 from mipsniff.sim.clock import EPOCH_NS
 from mipsniff.sim.pcap import write_capture
 from mipsniff.sim.scenarios import SCENARIOS, SettingError, parse_settings, random_scenario, run
+from mipsniff.sim.world import CN_ADDRESS
 
 PHASES = ("t_last_old", "t_link_up", "t_movement_detected", "t_dad", "t_bu", "t_ba", "t_resumed")
 CONTRACT_EXPECTED = {*PHASES, "bu_seq", "bu_retransmissions", "ba_status", "result", "lost"}
-RUNNABLE = [n for n in SCENARIOS if n != "route-optimization"]
+RUNNABLE = list(SCENARIOS)
 
 
 def read_frames(data: bytes) -> list[tuple[int, int]]:
@@ -91,6 +92,15 @@ def test_each_scenario_shows_its_point(results):
     multi = results["multi-mn"].truth_base
     assert len(multi["mobile_nodes"]) == 3 and any(b["kind"] == "refresh" for b in multi["bindings"])
     assert all(x["expected"]["ha"]["t_bu"] is not None for x in multi["handovers"])
+    ro = results["route-optimization"]
+    (h,) = handovers(ro)
+    assert h["result"] == "completed"
+    coa = IPv6Address(h["new_coa"])
+    views = [c.view for c in ro.crossings if c.vantage == "mn"]
+    to_cn = [v.inner if v.inner is not None else v for v in views]
+    assert {v.mh_type for v in to_cn if v.dst == CN_ADDRESS} >= {1, 2, 5}  # HoTI, CoTI, BU
+    assert any(v.icmp_type == 128 and v.hao is not None and v.src == coa for v in views)  # RO data, HAO
+    assert any(v.icmp_type == 129 and v.rh2 is not None and v.dst == coa for v in views)  # RO data, RH2
     (h,) = handovers(results["router-loss"])
     mn = h["expected"]["mn"]
     # Router loss: detection when the home router's 250 ms Advertisement Interval ran out, before any RA
