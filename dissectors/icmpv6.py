@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from struct import unpack_from
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from dissectors._wire import Ctx, checksum_ok, pseudo6
 from dissectors.codes import IcmpV6Type, code_name, enum_or_int
@@ -101,6 +101,16 @@ class UnknownICMPv6(ICMPv6):
     data: bytes
 
 
+class IcmpCommon(TypedDict):
+    """The ICMPv6 header fields every ICMPv6 subclass receives."""
+
+    icmp_type: int
+    code: int
+    checksum: int
+    checksum_ok: bool | None
+    offset: int
+
+
 def _pointer_target(inv: IPv6 | None, pointer: int, end: int) -> str:
     from dissectors.ipv6 import DestinationOptions, Fragment, HomeAddressOption, HopByHop, Routing
 
@@ -170,34 +180,34 @@ def dissect_icmpv6(
         ok = checksum_ok(pseudo6(src, dst, end - off, 58), data, off, end)
         if not ok:
             ctx.weird("icmpv6_bad_checksum", f"checksum 0x{csum:04x}", LAYER, off)
-    base = {"icmp_type": t, "code": code, "checksum": csum, "checksum_ok": ok, "offset": off}
+    base: IcmpCommon = {"icmp_type": t, "code": code, "checksum": csum, "checksum_ok": ok, "offset": off}
     q = off + 4
     if 128 <= t <= 129:
         if q + 4 > end:
             ctx.weird("icmpv6_truncated", "echo without identifier and sequence", LAYER, q)
-            return ICMPv6(**base)  # type: ignore[arg-type]
+            return ICMPv6(**base)
         ident, seq = unpack_from("!HH", data, q)
         cls = EchoRequest if t == 128 else EchoReply
-        return cls(identifier=ident, sequence=seq, data_length=end - q - 4, **base)  # type: ignore[arg-type]
+        return cls(identifier=ident, sequence=seq, data_length=end - q - 4, **base)
     if 1 <= t <= 4:
         if q + 4 > end:
             ctx.weird("icmpv6_truncated", "error message without its 32-bit field", LAYER, q)
-            return ICMPv6(**base)  # type: ignore[arg-type]
+            return ICMPv6(**base)
         word = int.from_bytes(data[q : q + 4], "big")
         inv, inv_weirds = _invoking(data, q + 4, end, ctx)
         if t == 1:
-            return DestinationUnreachable(invoking=inv, invoking_weirds=inv_weirds, **base)  # type: ignore[arg-type]
+            return DestinationUnreachable(invoking=inv, invoking_weirds=inv_weirds, **base)
         if t == 2:
-            return PacketTooBig(mtu=word, invoking=inv, invoking_weirds=inv_weirds, **base)  # type: ignore[arg-type]
+            return PacketTooBig(mtu=word, invoking=inv, invoking_weirds=inv_weirds, **base)
         if t == 3:
-            return TimeExceeded(invoking=inv, invoking_weirds=inv_weirds, **base)  # type: ignore[arg-type]
+            return TimeExceeded(invoking=inv, invoking_weirds=inv_weirds, **base)
         return ParameterProblem(
             pointer=word, pointer_target=_pointer_target(inv, word, end), invoking=inv, invoking_weirds=inv_weirds,
-            **base  # type: ignore[arg-type]
+            **base
         )  # fmt: skip
     from dissectors import nd
 
     rec = nd.dissect_nd(t, data, q, end, base, ctx)
     if rec is not None:
         return rec
-    return UnknownICMPv6(data=data[q:end], **base)  # type: ignore[arg-type]
+    return UnknownICMPv6(data=data[q:end], **base)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from struct import unpack_from
-from typing import TypeAlias
+from typing import TypeAlias, TypedDict
 
 from dissectors._wire import Ctx, checksum_ok, ip4, ip6, mac, pseudo4, pseudo6
 from dissectors.codes import (
@@ -552,6 +552,17 @@ class UnknownMobility(MobilityHeader):
     data: bytes
 
 
+class _Common(TypedDict):
+    """The common-header fields every MobilityHeader subclass receives."""
+
+    mh_type: MhType | int
+    payload_proto: int
+    header_len: int
+    checksum: int
+    checksum_ok: bool | None
+    offset: int
+
+
 # Octets of fixed fields after the 6-octet common header, per MH type (the message figures).
 MIN_FIXED = {0: 2, 1: 10, 2: 10, 3: 18, 4: 18, 5: 6, 6: 6, 7: 18, 8: 6, 9: 6, 10: 2, 11: 0, 12: 2, 13: 6,
              14: 4, 15: 4, 16: 6, 17: 6, 18: 6}  # fmt: skip
@@ -590,12 +601,15 @@ def dissect_mobility(
             ctx.weird("mh_truncated", f"{length} octets, {end - off} captured", LAYER, off)
         mh_end = end
     elif complete:
-        ps = pseudo6(src, dst, length, 135) if isinstance(src, IPv6Address) else pseudo4(src, dst, length, 135)  # type: ignore[arg-type]
+        if isinstance(src, IPv6Address) and isinstance(dst, IPv6Address):
+            ps = pseudo6(src, dst, length, 135)
+        else:
+            ps = pseudo4(src, dst, length, 135)  # type: ignore[arg-type]
         ok = checksum_ok(ps, data, off, off + length)
         if not ok:
             ctx.weird("mh_bad_checksum", f"checksum 0x{csum:04x}", LAYER, off)
     mh_type = enum_or_int(MhType, t)
-    base = {
+    base: _Common = {
         "mh_type": mh_type,
         "payload_proto": proto,
         "header_len": hlen,
@@ -606,14 +620,14 @@ def dissect_mobility(
     q = off + 6
     if q + fixed > mh_end:
         # Too short (or cut short) for its fixed fields: keep the common header only.
-        return MobilityHeader(**base)  # type: ignore[arg-type]
+        return MobilityHeader(**base)
     opts_at = q + fixed
     if t == 5 or t == 8:
         seq, fl, lt = unpack_from("!HHH", data, q)
         cls = BindingUpdate if t == 5 else FastBindingUpdate
         rec: MobilityHeader = cls(
             sequence=seq, flags=BuFlags(fl & 0xFFC0), lifetime_s=lt * 4,
-            options=_options(data, opts_at, mh_end, ctx), **base  # type: ignore[arg-type]
+            options=_options(data, opts_at, mh_end, ctx), **base
         )  # fmt: skip
         return rec
     if t == 6 or t == 9:
@@ -621,31 +635,31 @@ def dissect_mobility(
         if t == 6:
             return BindingAcknowledgement(
                 status=enum_or_int(BaStatus, st), flags=BaFlags(fl & 0xF8), sequence=seq, lifetime_s=lt * 4,
-                options=_options(data, opts_at, mh_end, ctx), **base  # type: ignore[arg-type]
+                options=_options(data, opts_at, mh_end, ctx), **base
             )  # fmt: skip
         return FastBindingAcknowledgement(
             status=st, flags=BaFlags(fl & 0xF8), sequence=seq, lifetime_s=lt * 4,
-            options=_options(data, opts_at, mh_end, ctx), **base  # type: ignore[arg-type]
+            options=_options(data, opts_at, mh_end, ctx), **base
         )  # fmt: skip
     opts = _options(data, opts_at, mh_end, ctx) if t not in (11, 12, 16) and t <= 18 else ()
     if t == 0:
-        return BindingRefreshRequest(options=opts, **base)  # type: ignore[arg-type]
+        return BindingRefreshRequest(options=opts, **base)
     if t == 1:
-        return HomeTestInit(cookie=int.from_bytes(data[q + 2 : q + 10], "big"), options=opts, **base)  # type: ignore[arg-type]
+        return HomeTestInit(cookie=int.from_bytes(data[q + 2 : q + 10], "big"), options=opts, **base)
     if t == 2:
-        return CareofTestInit(cookie=int.from_bytes(data[q + 2 : q + 10], "big"), options=opts, **base)  # type: ignore[arg-type]
+        return CareofTestInit(cookie=int.from_bytes(data[q + 2 : q + 10], "big"), options=opts, **base)
     if t == 3 or t == 4:
         ni, ck, tk = unpack_from("!HQQ", data, q)
         cls2 = HomeTest if t == 3 else CareofTest
-        return cls2(nonce_index=ni, cookie=ck, token=tk, options=opts, **base)  # type: ignore[arg-type]
+        return cls2(nonce_index=ni, cookie=ck, token=tk, options=opts, **base)
     if t == 7:
         return BindingError(
-            status=enum_or_int(BeStatus, data[q]), home_address=ip6(data, q + 2), options=opts, **base  # type: ignore[arg-type]
+            status=enum_or_int(BeStatus, data[q]), home_address=ip6(data, q + 2), options=opts, **base
         )
     if t == 10:
-        return FastNeighborAdvertisement(options=opts, **base)  # type: ignore[arg-type]
+        return FastNeighborAdvertisement(options=opts, **base)
     if t == 11:
-        return ExperimentalMobility(data=data[q:mh_end], **base)  # type: ignore[arg-type]
+        return ExperimentalMobility(data=data[q:mh_end], **base)
     if t == 12:
         n = data[q]
         avail = (mh_end - q - 2) // 16
@@ -654,18 +668,18 @@ def dissect_mobility(
             n = avail
         addrs = tuple(ip6(data, q + 2 + 16 * k) for k in range(n))
         opts = _options(data, q + 2 + 16 * n, mh_end, ctx)
-        return HomeAgentSwitch(addresses=addrs, options=opts, **base)  # type: ignore[arg-type]
+        return HomeAgentSwitch(addresses=addrs, options=opts, **base)
     if t == 13:
         fl, seq = unpack_from("!HI", data, q)
-        return Heartbeat(unsolicited=bool(fl & 2), response=bool(fl & 1), sequence=seq, options=opts, **base)  # type: ignore[arg-type]
+        return Heartbeat(unsolicited=bool(fl & 2), response=bool(fl & 1), sequence=seq, options=opts, **base)
     if t == 14:
         seq, fl, code = unpack_from("!HBB", data, q)
         return HandoverInitiate(
-            sequence=seq, s_flag=bool(fl & 0x80), u_flag=bool(fl & 0x40), code=code, options=opts, **base  # type: ignore[arg-type]
+            sequence=seq, s_flag=bool(fl & 0x80), u_flag=bool(fl & 0x40), code=code, options=opts, **base
         )
     if t == 15:
         seq, _r, code = unpack_from("!HBB", data, q)
-        return HandoverAcknowledge(sequence=seq, code=code, options=opts, **base)  # type: ignore[arg-type]
+        return HandoverAcknowledge(sequence=seq, code=code, options=opts, **base)
     if t == 16:
         brt, b1, seq, fl = unpack_from("!BBHH", data, q)
         opts = _options(data, opts_at, mh_end, ctx) if brt in (1, 2) else ()
@@ -673,22 +687,22 @@ def dissect_mobility(
         p, v, g = bool(fl & 0x8000), bool(fl & 0x4000), bool(fl & 0x2000)
         if brt == 1:
             return BindingRevocationIndication(
-                revocation_trigger=b1, sequence=seq, p_flag=p, g_flag=g, v_flag=v, options=opts, **base  # type: ignore[arg-type]
+                revocation_trigger=b1, sequence=seq, p_flag=p, g_flag=g, v_flag=v, options=opts, **base
             )
         if brt == 2:
             return BindingRevocationAcknowledgement(
-                status=b1, sequence=seq, p_flag=p, g_flag=g, v_flag=v, options=opts, **base  # type: ignore[arg-type]
+                status=b1, sequence=seq, p_flag=p, g_flag=g, v_flag=v, options=opts, **base
             )
         ctx.weird("mh_br_unknown_type", f"B.R. Type {brt}", LAYER, q)
-        return BindingRevocation(br_type=brt, data=data[q + 1 : mh_end], **base)  # type: ignore[arg-type]
+        return BindingRevocation(br_type=brt, data=data[q + 1 : mh_end], **base)
     if t == 17:
         seq, _r, lt = unpack_from("!HHH", data, q)
-        return LocalizedRoutingInitiation(sequence=seq, lifetime_s=lt, options=opts, **base)  # type: ignore[arg-type]
+        return LocalizedRoutingInitiation(sequence=seq, lifetime_s=lt, options=opts, **base)
     if t == 18:
         seq, fl, st, lt = unpack_from("!HBBH", data, q)
         return LocalizedRoutingAcknowledgement(
-            sequence=seq, unsolicited=bool(fl & 0x80), status=st, lifetime_s=lt, options=opts, **base  # type: ignore[arg-type]
+            sequence=seq, unsolicited=bool(fl & 0x80), status=st, lifetime_s=lt, options=opts, **base
         )
     if t > 18 and t not in MhType._value2member_map_:
         ctx.weird("mh_unknown_type", f"MH type {t}", LAYER, off)
-    return UnknownMobility(data=data[q:mh_end], **base)  # type: ignore[arg-type]
+    return UnknownMobility(data=data[q:mh_end], **base)

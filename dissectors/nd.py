@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 from struct import unpack_from
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from dissectors._wire import Ctx, ip6, mac
 from dissectors.codes import (
@@ -28,7 +28,7 @@ from dissectors.codes import (
     RaPreference,
     enum_or_int,
 )
-from dissectors.icmpv6 import ICMPv6
+from dissectors.icmpv6 import IcmpCommon, ICMPv6
 
 if TYPE_CHECKING:
     from dissectors.ipv6 import IPv4, IPv6
@@ -351,7 +351,7 @@ class PrRtAdv(Fmipv6Message):
 _FIXED = {133: 4, 134: 12, 135: 20, 136: 20, 137: 36, 144: 4, 145: 4, 146: 4, 147: 4, 154: 4}
 
 
-def dissect_nd(t: int, data: bytes, q: int, end: int, base: dict[str, Any], ctx: Ctx) -> ICMPv6 | None:
+def dissect_nd(t: int, data: bytes, q: int, end: int, base: IcmpCommon, ctx: Ctx) -> ICMPv6 | None:
     """Dissect the body (at `q`) of ICMPv6 type `t` if it is an ND / MIPv6 / FMIPv6 message;
     None for other types. `base` holds the common ICMPv6 fields."""
     fixed = _FIXED.get(t)
