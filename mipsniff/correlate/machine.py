@@ -35,7 +35,7 @@ The whole transition table is `TRANSITIONS` below: (phase, signal) -> (handler, 
 
 Timeline of a handover (records.Handover), all timestamps of packets in the capture:
 t_last_old (last data on the old path before the first BU), t_link_up (first frame the MN sent after
-t_last_old; when the move was noticed by router loss, after the last frame it received from the old link),
+t_last_old and after the last RA of the old link's router),
 t_movement_detected (first RA of a router advertising the new address's prefix after t_last_old; or the
 old router's last RA before it plus its Advertisement Interval when that ran out first, UMIP's
 router-loss detection), t_dad (DAD NS for the new address), t_bu (first BU), t_ba (the first BA with a
@@ -236,7 +236,7 @@ class _Ho:
     t_dad: tuple[int, int] | None
     t_resumed: tuple[int, int] | None = None
     l2: list[L2Record] = field(default_factory=list)
-    lo_bound: int | None = None
+    lo_bound: tuple[int, int] | None = None  # (ts, frame): t_last_old, else the previous handover's BU
 
 
 @dataclass(slots=True)
@@ -294,12 +294,11 @@ class _Mn:
     in_use: set[IPv6Address] = field(default_factory=set)
     last_data: dict[IPv6Address, tuple[int, int]] = field(default_factory=dict)
     sent_hist: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=512))
-    last_rx: dict[IPv6Address, int] = field(default_factory=dict)  # path -> last downlink data there
     exchange: _Exchange | None = None
     ho: _Ho | None = None
     last_seq: int | None = None
     last_seen: int = 0
-    prev_ho: tuple[IPv6Address | None, IPv6Address, int] | None = None  # (old, new, t_bu)
+    prev_ho: tuple[IPv6Address | None, IPv6Address, int, int] | None = None  # (old, new, t_bu, frame)
     echo: dict[int, _EchoFlow] = field(default_factory=dict)  # the MN's pings, by identifier
     rtp: dict[tuple[str, object], _SeqFlow] = field(default_factory=dict)  # RTP by SSRC, streams by name
 
@@ -336,6 +335,7 @@ class Correlator:
         self._frame = 0
         self._first_ts: int | None = None
         self._finished = False
+        self._src_mac: str | None = None  # link source of the packet being handled
 
     # --- public API -------------------------------------------------------------------------------
 
@@ -358,6 +358,7 @@ class Correlator:
         link = packet.link
         src_mac = link.src_mac if link is not None else None
         dst_mac = link.dst_mac if link is not None else None
+        self._src_mac = src_mac
         for ob in observe(packet, self.is_home, raw):
             self._dispatch(ob, frame_index, ts_ns, src_mac, dst_mac)
         if src_mac is not None:
@@ -533,12 +534,9 @@ class Correlator:
             if self.config.vantage == Vantage.MN or d.plain:
                 self._set_mac(mn, src_mac)
         mn.last_data[d.path] = (ts, frame)
-        if not d.uplink:
-            mn.last_rx[d.path] = ts
         if len(mn.last_data) > 8:
             oldest = min(mn.last_data, key=lambda k: mn.last_data[k][0])
             del mn.last_data[oldest]
-            mn.last_rx.pop(oldest, None)
         if not mn.bound:
             mn.in_use.add(d.path)
             if len(mn.in_use) > 8:
@@ -688,7 +686,7 @@ class Correlator:
         if old is None:
             old = mn.hoa  # no binding and no data seen: an MN without a binding is at home (§11.5.4)
         last_old = mn.last_data.get(old)
-        lo = last_old[0] if last_old is not None else (mn.prev_ho[2] if mn.prev_ho is not None else None)
+        lo = last_old if last_old is not None else (mn.prev_ho[2:] if mn.prev_ho is not None else None)
         ho = _Ho(
             hoa=mn.hoa, ha=b.ha, kind=kind, old_path=old, new_path=new, exchange=ex,
             t_last_old=last_old, t_link_up=None, t_md=None, trigger=None, t_dad=None, lo_bound=lo,
@@ -699,36 +697,70 @@ class Correlator:
 
     def _fill_phases(self, mn: _Mn, ho: _Ho, t_bu: int, bu_frame: int) -> None:
         """Look back for the phases before the BU (link up, movement detection, DAD)."""
-        lo = ho.lo_bound
+        lo_tf = ho.lo_bound
+        lo = lo_tf[0] if lo_tf is not None else None
 
-        def after(t: int) -> bool:
-            return (lo is None or t > lo) and t <= t_bu
+        def after(t: int, f: int = 0) -> bool:
+            # After t_last_old (or the previous BU), before the BU, in capture order (an RA and the BU it
+            # triggered can carry the same microsecond).
+            return (lo_tf is None or (t, f) > lo_tf) and (t < t_bu or t == t_bu and f < bu_frame)
 
         # DAD NS for the new address (RFC 4862 §5.4.2), first one after t_last_old.
         for t, f in self._dad.get(ho.new_path, ()):
-            if after(t):
+            if after(t, f):
                 ho.t_dad = (t, f)
                 break
-        # First RA of a router that advertises the new address's prefix (RFC 6275 §11.5.1).
-        new_ra: tuple[int, int] | None = None
-        for r in self._routers_for(ho.new_path):
-            for t, f, _iv in r.ras:
-                if after(t) and t < t_bu:
-                    if new_ra is None or t < new_ra[0]:
-                        new_ra = (t, f)
+        # Frames the MN sent before the old router's last RA it received were sent on the old link (an RS
+        # after an RA was lost at home, say): the new link starts after that RA.
+        link_lo = lo
+        for r in self._routers_for(ho.old_path):
+            for t, f, _iv in reversed(r.ras):
+                if t < t_bu or t == t_bu and f < bu_frame:
+                    if link_lo is None or t > link_lo:
+                        link_lo = t
                     break
         nd_from_mn = None
         if mn.mac is not None:
             for t, f, mac, _kind in self._nd_sent:
-                if mac == mn.mac and after(t):
+                if mac == mn.mac and after(t, f) and (link_lo is None or t > link_lo):
                     nd_from_mn = (t, f)
                     break
+        # Auto: a capture that shows several routers' RAs, or the DAD of a foreign care-of address, was
+        # taken where the MN is (its own interface); the HA sees only its home link.
         mn_view = self.config.vantage == Vantage.MN or (
             self.config.vantage == Vantage.AUTO
-            and (ho.t_dad is not None or new_ra is not None or nd_from_mn is not None)
+            and (len(self._routers) >= 2 or (ho.t_dad is not None and ho.new_path != mn.hoa))
         )
+        # The MN's own frames: by its MAC (at the HA, a frame from the MN's MAC was sent on the home
+        # link); without a MAC (a link type with none), its DAD NS.
+        first_sent = None
+        for t, f in mn.sent_hist:
+            if (link_lo is None or t > link_lo) and after(t, f):
+                first_sent = (t, f)
+                break
+        bu_here = (t_bu, bu_frame) if mn.mac is not None and self._src_mac == mn.mac else None
+        seen_mn = [c for c in (nd_from_mn, first_sent, bu_here) if c is not None] if mn.mac is not None else (
+            [ho.t_dad] if ho.t_dad is not None else [])
+        mn_nd = min(seen_mn) if seen_mn else None
+        # First RA of a router that advertises the new address's prefix (RFC 6275 §11.5.1). Elsewhere
+        # than at the MN, an RA counts only once the MN is on that link: the first one after the MN's
+        # first frame there, or else the last one before it (the RA it evidently acted on); an earlier
+        # one (the HA's periodic RA while the MN was still away) did not reach it.
+        new_ra: tuple[int, int] | None = None
+        for r in self._routers_for(ho.new_path):
+            for t, f, _iv in r.ras:
+                if not (after(t, f) and (lo is None or t > lo)):
+                    continue
+                if mn_view or mn_nd is None or (t, f) >= mn_nd:
+                    if new_ra is None or (t, f) < new_ra:
+                        new_ra = (t, f)
+                    break
+        if new_ra is None and not mn_view and mn_nd is not None:
+            for r in self._routers_for(ho.new_path):
+                before = [(t, f) for t, f, _iv in r.ras if after(t, f) and (lo is None or t > lo) and (t, f) < mn_nd]
+                if before and (new_ra is None or before[-1] > new_ra):
+                    new_ra = before[-1]
         ho.t_md, ho.trigger = (new_ra, "ra") if new_ra is not None else (None, None)
-        old_rx = None  # the last frame the MN received from its old link: the old router's RA or data
         if new_ra is not None:
             # Router-loss detection (RFC 6275 §11.5.1, UMIP md_router_timeout): the old router's last RA
             # before the new one, plus its Advertisement Interval, when that ran out first.
@@ -742,7 +774,6 @@ class Correlator:
                     last = r.last
                 if last is None:
                     continue
-                old_rx = last[0] if old_rx is None else max(old_rx, last[0])
                 if last[2] is None:
                     continue
                 expiry = last[0] + last[2]
@@ -752,22 +783,9 @@ class Correlator:
                     best = (expiry, last[1])
             if best is not None:
                 ho.t_md, ho.trigger = best, "router_loss"
-        cands = [c for c in (ho.t_dad, nd_from_mn) if c is not None]
+        cands = [mn_nd] if mn_nd is not None else []
         if mn_view:
-            # The first frame the MN sent after the last data on the old path; when the move was only
-            # noticed by router loss, the MN kept sending on the new link as if on the old one, so the
-            # bound is the last frame it received from the old link instead.
-            bound = lo
-            if ho.trigger == "router_loss":
-                rx = mn.last_rx.get(ho.old_path) if ho.old_path is not None else None
-                cand_rx = max(x for x in (rx, old_rx) if x is not None) if (rx or old_rx) else None
-                if cand_rx is not None and (bound is None or cand_rx < bound):
-                    bound = cand_rx
-            for t, f in mn.sent_hist:
-                if (bound is None or t > bound) and t <= t_bu:
-                    cands.append((t, f))
-                    break
-            cands.append((t_bu, bu_frame))
+            cands.append((t_bu, bu_frame))  # at the MN, its BU is itself a frame on the new link
         ho.t_link_up = min(cands) if cands else None
         if self._l2:
             for t, f, ev in self._l2:
@@ -935,9 +953,9 @@ class Correlator:
         final = acked if acked is not None else ex.last_status
         ping_pong = False
         if mn.prev_ho is not None:
-            p_old, p_new, p_tbu = mn.prev_ho
+            p_old, _p_new, p_tbu, _p_frame = mn.prev_ho
             ping_pong = ho.new_path == p_old and ex.bus[0].ts - p_tbu <= self.config.ping_pong_ns
-        mn.prev_ho = (ho.old_path, ho.new_path, ex.bus[0].ts)
+        mn.prev_ho = (ho.old_path, ho.new_path, ex.bus[0].ts, ex.bus[0].frame)
         phases = []
         for name, val in (
             ("last_old", ho.t_last_old), ("link_up", ho.t_link_up), ("movement_detected", ho.t_md),

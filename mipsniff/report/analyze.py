@@ -21,7 +21,7 @@ from typing import Any
 from dissectors import dissect
 from dissectors.prefilter import Prefilter
 from mipsniff.capture import Frame, open_capture
-from mipsniff.capture.reader import FramePredicate
+from mipsniff.capture.reader import FramePredicate, Interface
 from mipsniff.correlate import Correlation, Correlator, CorrelatorConfig, Vantage
 from mipsniff.correlate.observe import BaObs, BuObs, observe
 
@@ -119,6 +119,15 @@ def find_home_addresses(path: str | os.PathLike[str]) -> set[IPv6Address]:
     return found
 
 
+def vantage_interface(interfaces: list[Interface], vantage: Vantage) -> int | None:
+    """The index of the interface named after `vantage` (auto: `mn`), when interfaces are so named."""
+    names = [i.name for i in interfaces]
+    if not {"mn", "ha"} & set(n for n in names if n):
+        return None
+    want = "mn" if vantage == Vantage.AUTO else vantage.value
+    return names.index(want) if want in names else None
+
+
 def _vantage(v: Vantage | str) -> Vantage:
     return v if isinstance(v, Vantage) else Vantage(str(v))
 
@@ -130,10 +139,14 @@ def analyze(
     config: CorrelatorConfig | None = None,
     home_addresses: Iterable[IPv6Address | str] = (),
     progress: Progress | None = None,
+    interface: int | None = None,
 ) -> Report:
     """Read the capture at `path` (pcap/pcapng, gzip or not) and correlate its handovers.
 
-    Raises `UserError` (one line) when the file is missing or not a capture."""
+    `interface` keeps only one pcapng interface; by default a pcapng whose interfaces are named after
+    vantage points (`mn`, `ha`, as `mipsniff synth --vantage both` writes) is read at the requested one
+    (`mn` for auto), since the same packet crossing two capture points must not count twice. Raises
+    `UserError` (one line) when the file is missing or not a capture."""
     v = _vantage(vantage)
     cfg = config or CorrelatorConfig(vantage=v)
     if cfg.vantage != v:
@@ -146,7 +159,12 @@ def analyze(
     with open_capture(path) as reader:
         frames = reader.iter_relevant(Prefilter(hoas))
         n = 0
+        only = interface
         for frame in frames:
+            if only is None and n == 0 and len(reader.interfaces) > 1:
+                only = vantage_interface(reader.interfaces, v)
+            if only is not None and frame.interface != only:
+                continue
             corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
             n += 1
             if progress is not None and n % 2048 == 0:

@@ -243,7 +243,7 @@ def test_ha_vantage_reports_foreign_phases_as_null(tmp_path: Path) -> None:
     for k in range(4):
         c.echo_home(k * 1_000_000, k + 1, 300)
         c.ra(k * 1_000_000 + 500_000, HA_LL, HA_MAC, "2001:db8::", 1500, home_agent=True)
-    c.bu(6_000_000, COA1, 300)
+    c.bu(6_000_000, COA1, 300, mac=AR1_MAC, dst_mac=HA_MAC)  # it reaches the HA through a router
     c.ba(6_000_100, COA1, 300)
     c.echo_tunnel(7_000_000, 8, 200, COA1)
     r = run(c, tmp_path, vantage="ha")
