@@ -63,7 +63,9 @@ class ByteSource:
         want = max(CHUNK, need)
         while got < want:
             try:
-                more = self._gz.read(want - got)
+                # read1 returns what one decompression step gives, so a stream cut short loses only
+                # its last piece (read(n) would drop everything it had gathered for the call).
+                more = self._gz.read1(min(want - got, 1 << 16))  # type: ignore[attr-defined]
             except (OSError, EOFError, zlib.error) as exc:
                 self.error = f"gzip stream corrupt: {exc}"
                 more = b""

@@ -286,3 +286,16 @@ def test_background_reader_stopped_early_reaps_its_child(tmp_path: Path) -> None
     it.close()  # type: ignore[attr-defined]
     with pytest.raises(ChildProcessError):
         os.waitpid(reader.worker_pid, os.WNOHANG)  # already reaped: no child left behind
+
+
+def test_truncated_gzip_stream_keeps_what_was_decompressed(tmp_path: Path) -> None:
+    records = [(i, 0, bytes([i % 256]) * 900) for i in range(3000)]
+    packed = gzip.compress(pcap_bytes(records=records), compresslevel=1)
+    path = tmp_path / "cut.pcap.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    reader = open_capture(path)
+    frames = list(reader)
+    assert 0 < len(frames) < 3000
+    assert [f.index for f in frames] == list(range(1, len(frames) + 1))
+    assert any("gzip stream corrupt" in w.message for w in reader.warnings)
+    assert all(w.frame == len(frames) + 1 for w in reader.warnings)
