@@ -47,7 +47,9 @@ samples: venv
 bench: venv
 	$(BIN)/python benchmarks/run.py
 
+# The Jupyter front end is not a test dependency (CI runs the notebook with nbclient): installed on demand.
 notebook: venv
+	@$(BIN)/python -c "import notebook" 2>/dev/null || $(BIN)/pip install -q notebook
 	$(BIN)/jupyter notebook notebooks/handover_analysis.ipynb
 
 clean:
