@@ -7,6 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mipsniff.capture import Frame, open_capture
 from mipsniff.errors import UserError
@@ -299,3 +301,21 @@ def test_truncated_gzip_stream_keeps_what_was_decompressed(tmp_path: Path) -> No
     assert [f.index for f in frames] == list(range(1, len(frames) + 1))
     assert any("gzip stream corrupt" in w.message for w in reader.warnings)
     assert all(w.frame == len(frames) + 1 for w in reader.warnings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tail=st.binary(max_size=300), ng=st.booleans(), cut=st.integers(min_value=0, max_value=200))
+def test_readers_never_raise_on_garbage(tmp_path_factory: pytest.TempPathFactory, tail: bytes, ng: bool,
+                                        cut: int) -> None:
+    """Whatever follows a valid file header, a read ends with frames and warnings, never an exception."""
+    base = pcapng_bytes() if ng else pcap_bytes()
+    data = base[: max(len(base) - cut, 24 if not ng else 28)] + tail
+    path = tmp_path_factory.mktemp("fuzz") / "f.bin"
+    path.write_bytes(data)
+    try:
+        reader = open_capture(path)
+    except UserError:
+        return
+    frames = list(reader)
+    assert [f.index for f in frames] == list(range(1, len(frames) + 1))
+    assert reader.packets == len(frames)
