@@ -59,6 +59,13 @@ def pseudo4(src: IPv4Address, dst: IPv4Address, length: int, proto: int) -> byte
     return src.packed + dst.packed + bytes((0, proto)) + length.to_bytes(2, "big")
 
 
+def pseudo(src: IPv6Address | IPv4Address, dst: IPv6Address | IPv4Address, length: int, proto: int) -> bytes:
+    """The pseudo-header of the IP version of `src`/`dst` (both come from one header, so they agree)."""
+    if isinstance(src, IPv4Address) and isinstance(dst, IPv4Address):
+        return pseudo4(src, dst, length, proto)
+    return src.packed + dst.packed + length.to_bytes(4, "big") + b"\x00\x00\x00" + bytes((proto,))
+
+
 @dataclass(slots=True)
 class Ctx:
     """Per-dissection state: the weirds found so far and the tunnel nesting depth."""

@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv6Address
 from struct import unpack_from
 from typing import TypeAlias, TypedDict
 
-from dissectors._wire import Ctx, checksum_ok, ip4, ip6, mac, pseudo4, pseudo6
+from dissectors._wire import Ctx, checksum_ok, ip4, ip6, mac, pseudo
 from dissectors.codes import (
     AccessTechnologyType,
     BaFlags,
@@ -601,11 +601,7 @@ def dissect_mobility(
             ctx.weird("mh_truncated", f"{length} octets, {end - off} captured", LAYER, off)
         mh_end = end
     elif complete:
-        if isinstance(src, IPv6Address) and isinstance(dst, IPv6Address):
-            ps = pseudo6(src, dst, length, 135)
-        else:
-            ps = pseudo4(src, dst, length, 135)  # type: ignore[arg-type]
-        ok = checksum_ok(ps, data, off, off + length)
+        ok = checksum_ok(pseudo(src, dst, length, 135), data, off, off + length)
         if not ok:
             ctx.weird("mh_bad_checksum", f"checksum 0x{csum:04x}", LAYER, off)
     mh_type = enum_or_int(MhType, t)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dissectors.icmpv6 import ICMPv6
+from dissectors.ipv6 import IPv4, IPv6
+from dissectors.mobility import MobilityHeader
 from dissectors.weirds import Weird
 
 if TYPE_CHECKING:
-    from dissectors.icmpv6 import ICMPv6
-    from dissectors.ipv6 import IPv4, IPv6, Upper
+    from dissectors.ipv6 import Upper
     from dissectors.link import L2Event, LinkLayer
-    from dissectors.mobility import MobilityHeader
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,8 +32,7 @@ class Packet:
     @property
     def ipv6(self) -> IPv6 | None:
         """The outer IPv6 header, or None (IPv4 or no IP)."""
-        ip = self.ip
-        return ip if ip is not None and ip.version == 6 else None  # type: ignore[return-value]
+        return self.ip if isinstance(self.ip, IPv6) else None
 
     @property
     def ip_chain(self) -> list[IPv6 | IPv4]:
@@ -49,8 +49,8 @@ class Packet:
             return None
         while True:
             nxt = ip.payload
-            if nxt is not None and getattr(nxt, "version", None) in (4, 6):
-                ip = nxt  # type: ignore[assignment]
+            if isinstance(nxt, (IPv6, IPv4)):
+                ip = nxt
             else:
                 return ip
 
@@ -67,15 +67,11 @@ class Packet:
 
     @property
     def mobility(self) -> MobilityHeader | None:
-        from dissectors.mobility import MobilityHeader
-
         up = self.upper
         return up if isinstance(up, MobilityHeader) else None
 
     @property
     def icmpv6(self) -> ICMPv6 | None:
-        from dissectors.icmpv6 import ICMPv6
-
         up = self.upper
         return up if isinstance(up, ICMPv6) else None
 

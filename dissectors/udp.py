@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from struct import unpack_from
 
-from dissectors._wire import Ctx, checksum_ok, pseudo4, pseudo6
+from dissectors._wire import Ctx, checksum_ok, pseudo
 from dissectors.codes import TcpFlags
 from dissectors.weirds import Truncated
 
@@ -62,12 +62,6 @@ class TCP:
     offset: int = -1
 
 
-def _pseudo(src: IPv6Address | IPv4Address, dst: IPv6Address | IPv4Address, length: int, proto: int) -> bytes:
-    if isinstance(src, IPv6Address) and isinstance(dst, IPv6Address):
-        return pseudo6(src, dst, length, proto)
-    return pseudo4(src, dst, length, proto)  # type: ignore[arg-type]
-
-
 def _rtp(data: bytes, p: int, end: int, sport: int, dport: int) -> RTP | None:
     if end - p < 12 or sport < 1024 or dport < 1024:
         return None
@@ -110,7 +104,7 @@ def dissect_udp(
                 ctx.weird("udp_zero_checksum", "no checksum over IPv6", "udp", off)
                 ok = False
         else:
-            ok = checksum_ok(_pseudo(src, dst, ln, 17), data, off, off + ln)
+            ok = checksum_ok(pseudo(src, dst, ln, 17), data, off, off + ln)
             if not ok:
                 ctx.weird("udp_bad_checksum", f"checksum 0x{csum:04x}", "udp", off)
     return UDP(
@@ -143,7 +137,7 @@ def dissect_tcp(
         ctx.weird("tcp_bad_header_length", f"header length {hlen} exceeds the payload", "tcp", off)
     ok: bool | None = None
     if complete:
-        ok = checksum_ok(_pseudo(src, dst, end - off, 6), data, off, end)
+        ok = checksum_ok(pseudo(src, dst, end - off, 6), data, off, end)
         if not ok:
             ctx.weird("tcp_bad_checksum", f"checksum 0x{csum:04x}", "tcp", off)
     return TCP(
