@@ -307,6 +307,7 @@ class Agent:
         self.neigh = Neighbors(self.mac, self._tx, self._on_sent)
         # Ground truth of a batch whose packet waits for address resolution is stamped when it leaves.
         self.held: dict[int, list[tuple[int, api.GroundTruth]]] = {}
+        self._event_ts: int | None = None
         self.delayed: list[tuple[int, int, bytes, IPv6Address | None]] = []
         self._seq = 0
 
@@ -391,7 +392,14 @@ class Agent:
             self.log(f"lab: internal error handling {type(event).__name__}: {exc!r}")
             self.count("internal errors")
             return
-        self.perform(actions, now)
+        # What a received packet caused happened when the packet arrived: the kernel's receive timestamp
+        # (the same one a capture on the link records), even if the loop got to it a few ms later and
+        # the machine's clock, which may not go backwards, had moved on.
+        saved, self._event_ts = self._event_ts, (at_ns if isinstance(event, api.Received) else None)
+        try:
+            self.perform(actions, now)
+        finally:
+            self._event_ts = saved
 
     def _on_sent(self, token: object, tx_ns: int | None) -> None:
         for t, g in self.held.pop(int(token), []):  # type: ignore[call-overload]
@@ -440,7 +448,7 @@ class Agent:
                 if a.kind in SENT_KINDS:
                     self.held.setdefault(token, []).append((now, a))
                 else:
-                    self._write_truth(a, now)
+                    self._write_truth(a, self._event_ts if self._event_ts is not None else now)
             elif isinstance(a, api.AppSend):
                 self.feed(a)
         if not deferred:
@@ -451,26 +459,31 @@ class Agent:
 
     # --- the loop ---
 
-    def _on_frame(self) -> None:
+    def _on_frame(self) -> bool:
+        """Handle one frame; False when there was none to read."""
         try:
             data, anc, _flags, addr = self.sock.recvmsg(65536, socket.CMSG_SPACE(16))
         except (BlockingIOError, InterruptedError):
             with contextlib.suppress(OSError):  # a stray transmit timestamp: drain it, select would spin
                 while self.sock.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT):
                     pass
-            return
+            return False
         except OSError:
-            return
+            return False
         if addr[2] in (PACKET_OUTGOING, 3) or len(data) < 54 or data[12:14] != b"\x86\xdd":
-            return
+            return True
         ts = None
         for level, kind, payload in anc:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
                 sec, nsec = struct.unpack("qq", payload[:16])
                 ts = sec * 1_000_000_000 + nsec
+        if not self.link_up:
+            # A frame proves the carrier is back even if rtnetlink has not told us yet: LinkUp first.
+            self._check_link()
         self.neigh.learn(data)
         self.count("frames received")
         self.feed(api.Received(iface=self.iface, packet=data[14:]), ts)
+        return True
 
     def _on_tun(self) -> None:
         assert self.tun is not None
@@ -512,7 +525,8 @@ class Agent:
             deadlines = [d for d in (self.machine.next_deadline(), self.neigh.next_deadline(),
                                      self.delayed[0][0] if self.delayed else None) if d is not None]
             timeout = 0.5 if not deadlines else max(0.0, min(0.5, (min(deadlines) - now) / 1e9))
-            fds: list[Any] = [self.sock, self.nl, *self.vty.fds()]
+            # Link changes first: a carrier comes up before any frame can arrive on it.
+            fds: list[Any] = [self.nl, self.sock, *self.vty.fds()]
             if self.tun is not None:
                 fds.append(self.tun)
             try:
@@ -521,7 +535,9 @@ class Agent:
                 continue
             for r in ready:
                 if r is self.sock:
-                    self._on_frame()
+                    for _ in range(64):  # drain a burst, but let timers and the vty run in between
+                        if not self._on_frame():
+                            break
                 elif r is self.nl:
                     self._on_netlink()
                 elif r == self.tun:

@@ -25,9 +25,13 @@ def need_lab_host() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lab() -> Iterator[topology.LabState]:
-    """A fresh lab for the module, always torn down, even when a test fails."""
+    """A fresh lab for each test, always torn down, even when the test fails.
+
+    Fresh, because the agent's MN uses InitialBindackTimeoutReReg (1 s) for a registration after a
+    deregistration, which races with the HA's 1 s DAD on the home address (RFC 6275 §10.3.1, §11.8 says
+    the first-registration timeout applies whenever no binding exists); a fresh MN uses 1.5 s."""
     need_lab_host()
     topology.down()
     try:
