@@ -307,6 +307,10 @@ FIELDS: dict[str, Getter] = {
     "icmpv6.mip6.flag.o": flag(nd.MobilePrefixAdvertisement, nd.MpaFlags.O),
     "icmpv6.fmip6.subtype": each(nd.Fmipv6Message, lambda r: int(r.subtype)),
     "icmpv6.fmip6.identifier": each(nd.Fmipv6Message, lambda r: r.identifier),
+    # Checksum verdicts: tshark 1 good, 0 bad, 2 unverified; ours True / False / None (not computable).
+    "icmpv6.checksum.status": each(i6.ICMPv6, lambda r: {True: 1, False: 0, None: 2}[r.checksum_ok]),
+    "udp.checksum.status": each(tp.UDP, lambda r: {True: 1, False: 0, None: 2}[r.checksum_ok]),
+    "tcp.checksum.status": each(tp.TCP, lambda r: {True: 1, False: 0, None: 2}[r.checksum_ok]),
     # transport (RFC 768, RFC 9293, RFC 3550)
     "udp.srcport": each(tp.UDP, lambda r: r.src_port),
     "udp.dstport": each(tp.UDP, lambda r: r.dst_port),
@@ -340,6 +344,9 @@ KNOWN: dict[tuple[str, str], str] = {
     # it requires even ports and a known payload type table); tunnel_double's fake RTP has PT 0.
 }
 
+# tshark does not verify the checksum of the packet inside a Redirected Header option (status 2);
+# the redirected echo there is whole, and we verify it.
+KNOWN[("redirect", "icmpv6.checksum.status")] = "tshark leaves the redirected packet's checksum unverified"
 # An ND option cut by the snaplen is not decoded (nd_option_overrun: its fields are not all there);
 # tshark shows the leading fields of the cut Prefix Information option.
 for _f in ("icmpv6.opt.type", "icmpv6.opt.prefix.length", "icmpv6.opt.prefix.flag.l", "icmpv6.opt.prefix.flag.a",
@@ -351,7 +358,9 @@ KNOWN[("snaplen_pbu_pmipv6", "mip6.mnid.subtype")] = "tshark skips the options o
 KNOWN[("snaplen_pbu_pmipv6", "mip6.mnid.identifier")] = "tshark skips the options of a cut MH"
 
 # Heuristic RTP on UDP is off by default in tshark; turn it on so RTP is compared.
-TSHARK_OPTS = ["-o", "ipv6.defragment:FALSE", "--enable-heuristic", "rtp_udp"]
+# UDP and TCP checksums are only verified by tshark when asked to.
+TSHARK_OPTS = ["-o", "ipv6.defragment:FALSE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+               "--enable-heuristic", "rtp_udp"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
