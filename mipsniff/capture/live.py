@@ -402,6 +402,8 @@ def open_live(
     extra: str | None = None,
 ) -> LiveSource:
     """Open a live capture on `iface` with the chosen backend (one-line `UserError` on any user problem)."""
+    if extra:
+        compile_bpf(extra)  # the user's expression alone first, so an error names only what they wrote
     if backend is Backend.tshark:
         return DumpcapCapture(iface, known=known, extra=extra)
     return RawCapture(iface, known=known, extra=extra)
