@@ -262,6 +262,8 @@ def _lost_ba(w: World) -> None:
     mn = add_mobile_node(w, 0, initial_seq=w.settings["initial_seq"])
     at_home(w, mn)
     move(w, mn, "remote", w.settings["move_at_ms"])
+    if w.settings["lose"] not in ("ba", "bu"):
+        raise SettingError(f"setting lose={w.settings['lose']!r}: expected ba or bu")
     lose(w, str(w.settings["lose"]), int(w.settings["lose_count"]))
     start(w, {mn: [mn_ping(w, mn)]})
 
