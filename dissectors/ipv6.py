@@ -283,9 +283,12 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
     dst = IPv6Address(data[off + 24 : off + 40])
     declared_end = off + 40 + plen
     complete = True
-    if plen == 0 and nh == 0:
-        # Jumbogram (RFC 2675) or bogus: trust the captured length.
+    if plen == 0 and cap > off + 40:
+        # Jumbogram (RFC 2675, behind a Hop-by-Hop header) or a capture taken before segmentation
+        # offload filled the length in: trust the captured length, and say so unless it is a jumbo.
         declared_end = cap
+        if nh != 0:
+            ctx.weird("ipv6_zero_payload_length", "payload length 0, using the captured length", LAYER, off)
     if declared_end > cap:
         ctx.weird("ipv6_truncated", f"payload length {plen}, {cap - off - 40} bytes captured", LAYER, off)
         complete = False

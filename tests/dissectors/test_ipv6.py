@@ -189,3 +189,10 @@ def test_not_ip() -> None:
     assert dissect_ip(b"\x20" + bytes(39), 0) is None
     pkt = dissect(101, b"\x20" + bytes(39))
     assert pkt.ip is None and pkt.weirds
+
+
+def test_zero_payload_length_uses_captured_length() -> None:
+    """Captures taken before segmentation offload can show a payload length of 0."""
+    pkt = dissect(101, TUNNEL[:4] + b"\x00\x00" + TUNNEL[6:])
+    assert "ipv6_zero_payload_length" in pkt.weird_names
+    assert isinstance(pkt.upper, EchoReply) and pkt.upper.checksum_ok
