@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
@@ -38,6 +39,8 @@ class MultiResult:
     files: tuple[FileSummary, ...]
     warnings: tuple[FileWarning, ...]
     report: Report
+    map_s: float = 0.0  # wall time of the map step (both phases)
+    reduce_s: float = 0.0  # wall time of the reduce (read Parquet, dissect, correlate)
 
     def to_dict(self) -> dict[str, Any]:
         """`mipsniff report --json` over many files: the single-file document, with `capture.files`
@@ -131,6 +134,7 @@ def analyze(
         tmp = tempfile.TemporaryDirectory(prefix="mipsniff-work-")
         workdir = tmp.name
     try:
+        t0 = time.perf_counter()
         summaries = run_map(
             paths,
             workdir,
@@ -142,6 +146,7 @@ def analyze(
             map_fn=map_fn,
             progress_stream=progress_stream,
         )
+        t1 = time.perf_counter()
         files, warnings = order_files(summaries)
         # The single-process report seeds its correlator with every home address of the capture
         # (its pass 1); the map step learned the same set, file by file.
@@ -152,7 +157,13 @@ def analyze(
             vantage=vantage,
             home_addresses=[IPv6Address(a) for a in hoas],
         )
-        return MultiResult(files=tuple(files), warnings=tuple(warnings), report=report)
+        return MultiResult(
+            files=tuple(files),
+            warnings=tuple(warnings),
+            report=report,
+            map_s=t1 - t0,
+            reduce_s=time.perf_counter() - t1,
+        )
     finally:
         if tmp is not None:
             tmp.cleanup()
