@@ -22,7 +22,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -46,7 +47,9 @@ class PacketRow:
     """One row of `Analysis.packets`; the DataFrame columns are these fields (STYLE §6).
 
     `src`/`dst` are the outermost IP header, `inner_src`/`inner_dst` the innermost one after following
-    IPv6-in-IPv6 tunnels (RFC 2473), so a tunnelled echo request still shows the home address.
+    IPv6-in-IPv6 tunnels (RFC 2473), so a tunnelled echo request still shows the home address; they are
+    the transport endpoints, i.e. with the Home Address option and the type 2 routing header applied
+    (route-optimised traffic, RFC 6275 §9.3.1/§9.3.2: CoA source + HAO = the home address).
     `home_address` is the Home Address option (RFC 6275 §6.3), `routing_home_address` the type 2
     routing header's address (RFC 6275 §6.4).
     """
@@ -55,6 +58,7 @@ class PacketRow:
     ts: float
     ts_ns: int | None = None  # exact capture timestamp; `time` is built from it
     capture: str = ""
+    interface: int = 0  # pcapng interface index (0 for pcap)
     length: int = 0
     kind: str = "other"  # nd, mobility, echo, icmpv6, udp, rtp, tcp, l2, other
     type: str = ""  # RS, RA, NS, DAD NS, NA, BU, BA, BE, echo request, echo reply, udp, rtp, ...
@@ -105,6 +109,7 @@ def packets_frame(rows: Iterable[Mapping[str, Any] | PacketRow]) -> pd.DataFrame
     df.insert(2, "time", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
     df["length"] = pd.to_numeric(df["length"], errors="coerce").fillna(0).astype("int64")
     df["tunnel_depth"] = pd.to_numeric(df["tunnel_depth"], errors="coerce").fillna(0).astype("int64")
+    df["interface"] = pd.to_numeric(df["interface"], errors="coerce").fillna(0).astype("int64")
     for name in _INT_COLUMNS:
         df[name] = _int64(df[name])
     for name in _STR_COLUMNS:
@@ -156,7 +161,8 @@ def _addr(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture: str = "") -> PacketRow:
+def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture: str = "",
+               interface: int = 0) -> PacketRow:
     """Flatten one `dissectors.Packet` (see dissectors/README.md) into a `PacketRow`."""
     outer = getattr(packet, "ip", None)
     inner = getattr(packet, "innermost", None) or outer
@@ -201,9 +207,11 @@ def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture:
     elif upper is not None:
         typ = name
     return PacketRow(
-        frame=frame, ts=ts_ns / 1e9, ts_ns=ts_ns, capture=capture, length=length, kind=kind, type=typ,
+        # `ts` rounded to the microsecond exactly as the report writes its times, so they compare with ==.
+        frame=frame, ts=round(ts_ns / 1_000_000_000, 6), ts_ns=ts_ns, capture=capture, interface=interface, length=length, kind=kind, type=typ,
         src=_addr(getattr(outer, "src", None)), dst=_addr(getattr(outer, "dst", None)),
-        inner_src=_addr(getattr(inner, "src", None)), inner_dst=_addr(getattr(inner, "dst", None)),
+        inner_src=_addr(getattr(inner, "effective_src", None) or getattr(inner, "src", None)),
+        inner_dst=_addr(getattr(inner, "effective_dst", None) or getattr(inner, "dst", None)),
         tunnel_depth=int(getattr(packet, "tunnel_depth", 0) or 0),
         home_address=_addr(getattr(inner, "home_address", None) or getattr(outer, "home_address", None)),
         routing_home_address=_addr(getattr(inner, "routing_home_address", None)
@@ -486,7 +494,7 @@ class Analysis:
         if self._packet_rows is None:
             rows: list[PacketRow] = []
             for path in self.paths:
-                rows.extend(_read_packet_rows(path))
+                rows.extend(_read_packet_rows(path, self.vantage))
             return packets_frame(rows)
         return packets_frame(self._packet_rows)
 
@@ -704,65 +712,83 @@ def _json_value(v: Any) -> Any:
 # --- loading ------------------------------------------------------------------------------------------
 
 
-def _progress(total: int | None, description: str) -> Any:
-    """A progress bar: tqdm (notebook-aware) if installed, else rich; None when output is not a terminal."""
-    try:
-        from tqdm.auto import tqdm
+def _read_packet_rows(path: Path, vantage: str = "auto") -> list[PacketRow]:
+    """Dissect every frame of a capture into `PacketRow`s (progress bar for files over ~10 MB).
 
-        return tqdm(total=total, desc=description, unit="B", unit_scale=True, leave=False)
-    except ImportError:
-        pass
-    if not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-
-    return _RichBar(Progress(transient=True), total, description)
-
-
-class _RichBar:
-    def __init__(self, progress: Any, total: int | None, description: str) -> None:
-        self._p = progress
-        self._p.start()
-        self._task = self._p.add_task(description, total=total)
-
-    def update(self, n: int) -> None:
-        self._p.update(self._task, advance=n)
-
-    def close(self) -> None:
-        self._p.stop()
-
-
-def _read_packet_rows(path: Path) -> list[PacketRow]:
-    """Dissect every frame of a capture into `PacketRow`s (progress bar for files over ~10 MB)."""
+    A pcapng holding one interface per capture point (`mipsniff synth --vantage both`) is read at the
+    vantage's interface only, as the report does, so a packet crossing both points is not counted twice.
+    """
     from dissectors import dissect
     from mipsniff.capture.reader import open_capture
+    from mipsniff.correlate import Vantage
+    from mipsniff.report.analyze import vantage_interface
 
     rows = []
-    with open_capture(path) as reader:
-        # The bar's total is the file size in bytes, estimated from frame lengths plus record headers.
-        size = path.stat().st_size
-        bar = _progress(size, f"reading {path.name}") if size > 10_000_000 else None
-        done = 0
-        try:
-            for frame in reader:
-                pkt = dissect(frame.linktype, frame.data)
-                rows.append(packet_row(frame.index, frame.ts_ns, pkt, length=frame.wire_len,
-                                       capture=path.stem))
-                done += len(frame.data) + 16
-                if bar is not None and frame.index % 10_000 == 0:
-                    bar.update(done)
-                    done = 0
-        finally:
-            if bar is not None:
-                bar.close()
+    with open_capture(path) as reader, _progress_bar(path) as tick:
+        only: int | None = None
+        for frame in reader:
+            if frame.index == 1 and len(reader.interfaces) > 1:
+                only = vantage_interface(reader.interfaces, Vantage(vantage))
+            if only is not None and frame.interface != only:
+                continue
+            pkt = dissect(frame.linktype, frame.data)
+            rows.append(packet_row(frame.index, frame.ts_ns, pkt, length=frame.wire_len, capture=path.stem,
+                                   interface=frame.interface))
+            if tick is not None and frame.index % 4096 == 0:
+                tick(frame.index, 0)
     return rows
 
 
-def _build_report(path: Path, vantage: str) -> dict[str, Any]:
-    from mipsniff.report import build_report  # type: ignore[attr-defined]
+@contextmanager
+def _progress_bar(path: Path) -> Iterator[Callable[[int, int], None] | None]:
+    """A frame counter for large captures: tqdm (notebook-aware) if installed, else rich on a terminal."""
+    if path.stat().st_size < 10_000_000:
+        yield None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is not None:
+        bar = tqdm(desc=f"reading {path.name}", unit=" frames", leave=False)
+        done = [0]
 
-    report = build_report(path, vantage=vantage)
-    return dict(report) if isinstance(report, Mapping) else report.to_dict()
+        def tick_tqdm(frames: int, size: int) -> None:
+            bar.update(frames - done[0])
+            done[0] = frames
+
+        try:
+            yield tick_tqdm
+        finally:
+            bar.close()
+        return
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("reading {task.description}: {task.completed} frames"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(path.name, total=None)
+
+        def tick_rich(frames: int, size: int) -> None:
+            progress.update(task, completed=frames)
+
+        yield tick_rich
+
+
+def _build_report(path: Path, vantage: str) -> dict[str, Any]:
+    from mipsniff.correlate import Vantage
+    from mipsniff.report import analyze
+
+    try:
+        v = Vantage(vantage)
+    except ValueError:
+        raise UserError(f"unknown vantage {vantage!r}: use mn, ha or auto") from None
+    with _progress_bar(path) as tick:
+        report = analyze(path, vantage=v, progress=tick)
+    return report.to_dict()
 
 
 def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client: Any = None) -> Analysis:

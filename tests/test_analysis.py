@@ -37,7 +37,7 @@ def test_import_mipsniff_stays_light() -> None:
 
 def test_packets_columns_and_dtypes(article: Analysis) -> None:
     p = article.packets
-    assert list(p.columns[:6]) == ["frame", "ts", "time", "ts_ns", "capture", "length"]
+    assert list(p.columns[:7]) == ["frame", "ts", "time", "ts_ns", "capture", "interface", "length"]
     assert str(p["frame"].dtype) == "Int64"
     assert p["ts"].dtype == "float64"
     assert str(p["time"].dtype) == "datetime64[ns, UTC]"

@@ -154,6 +154,7 @@ def ladder_events(handover: Mapping[str, Any], packets: pd.DataFrame | None = No
     if packets is not None and len(packets):
         window = packets[(packets["ts"] >= lo - 1e-7) & (packets["ts"] <= hi + 1e-7)]
         new_coa = handover.get("new_coa")
+        ha = handover.get("home_agent")
         for row in _rows(window):
             typ, t = row.get("type"), float(row["ts"])
             if typ == "RS":
@@ -176,10 +177,23 @@ def ladder_events(handover: Mapping[str, Any], packets: pd.DataFrame | None = No
             ):
                 lifetime = _col(row, "lifetime_s")
                 text = f"BU seq={_col(row, 'mh_seq')}" + (" (dereg.)" if lifetime == 0 else "")
-                events.append(LadderEvent(t=t, src=_MN, dst=_HA, label=text, kind="BU", frame=row.get("frame")))
+                # A BU to a correspondent (route optimisation, RFC 6275 §9.5.1) goes to the CN's lane.
+                to_cn = ha is not None and _col(row, "dst") not in (ha, None)
+                events.append(LadderEvent(t=t, src=_MN, dst=_CN if to_cn else _HA,
+                                          label=text + (" to CN" if to_cn else ""), kind="BU_CN" if to_cn else "BU",
+                                          frame=row.get("frame")))
             elif typ == "BA" and _col(row, "routing_home_address") in (hoa, None):
                 text = f"BA seq={_col(row, 'mh_seq')} status={_col(row, 'ba_status')}"
-                events.append(LadderEvent(t=t, src=_HA, dst=_MN, label=text, kind="BA", frame=row.get("frame")))
+                from_cn = ha is not None and _col(row, "src") not in (ha, None)
+                events.append(LadderEvent(t=t, src=_CN if from_cn else _HA, dst=_MN,
+                                          label=text + (" from CN" if from_cn else ""),
+                                          kind="BA_CN" if from_cn else "BA", frame=row.get("frame")))
+            elif typ in ("HOTI", "COTI", "HOT", "COT"):
+                # Return routability (RFC 6275 §5.2.5): the init messages go MN -> CN, the tests back.
+                label = {"HOTI": "HoTI", "COTI": "CoTI", "HOT": "HoT", "COT": "CoT"}[str(typ)]
+                out = typ in ("HOTI", "COTI")
+                events.append(LadderEvent(t=t, src=_MN if out else _CN, dst=_CN if out else _MN, label=label,
+                                          kind=label, frame=row.get("frame")))
         for key, kind, label in (("t_last_old", "data_old", "last data, old path"),
                                  ("t_resumed", "data_new", "first data, new path")):
             t_data = _num(handover.get(key))
@@ -243,8 +257,8 @@ def plot_ladder(handover: Mapping[str, Any], ax: Axes | None = None, *,
         t0, t1 = _num(handover.get(phase.start)), _num(handover.get(phase.end))
         if t0 is None or t1 is None or t1 < t0 or not times:
             continue
-        y0 = _row_at(times, t0, first=True)
-        y1 = _row_at(times, t1, first=False)
+        y0 = _row_at(events, t0, _BOUNDARY_KIND[phase.start])
+        y1 = _row_at(events, t1, _BOUNDARY_KIND[phase.end])
         if y0 is None or y1 is None:
             continue
         if y1 <= y0:  # both instants on one row: give the phase a visible sliver
@@ -289,12 +303,20 @@ def plot_ladder(handover: Mapping[str, Any], ax: Axes | None = None, *,
     return ax
 
 
-def _row_at(times: Sequence[float], t: float, *, first: bool) -> float | None:
-    """Row index of the event at instant t (the first or last such row), or None if none is there."""
-    rows = [i for i, x in enumerate(times) if abs(x - t) < 5e-7]
+# The arrow that marks each timeline instant, used to anchor phase boundaries on the right row when
+# several messages share a timestamp (e.g. HoTI and CoTI sent in the same instant as the BA arrives).
+_BOUNDARY_KIND = {"t_last_old": "data_old", "t_movement_detected": "RA", "t_bu": "BU", "t_ba": "BA",
+                  "t_resumed": "data_new"}
+
+
+def _row_at(events: Sequence[LadderEvent], t: float, kind: str) -> float | None:
+    """Row index of the `kind` arrow at instant t (else the first arrow then), or None if none is there."""
+    rows = [i for i, e in enumerate(events) if abs(e.t - t) < 5e-7]
     if rows:
-        return float(rows[0] if first else rows[-1])
+        same = [i for i in rows if events[i].kind == kind]
+        return float((same or rows)[0])
     # No arrow at that instant (e.g. timeline-only data): interpolate between neighbouring rows.
+    times = [e.t for e in events]
     before = [i for i, x in enumerate(times) if x < t]
     after = [i for i, x in enumerate(times) if x > t]
     if not before or not after:

@@ -157,3 +157,21 @@ def test_empty_data_still_draws() -> None:
         assert empty.plot(kind) is not None
     with pytest.raises(mipsniff.errors.UserError, match="no handover"):
         empty.plot("ladder")
+
+
+def test_ladder_route_optimisation_sample() -> None:
+    # Return routability and the BU to the CN go to the CN's lane; phases never overlap even when
+    # HoTI/CoTI leave in the very instant the BA arrives.
+    capture = Path(__file__).resolve().parents[2] / "sample_pcaps" / "route-optimization.pcap"
+    ax = mipsniff.load(capture).plot_ladder(0)
+    assert len(_arrows(ax, "BU")) == 1 and len(_arrows(ax, "BA")) == 1
+    (bu_cn,) = _arrows(ax, "BU_CN")
+    assert bu_cn.xyann[0] == 0 and bu_cn.xy[0] == 3
+    for kind in ("HoTI", "CoTI", "HoT", "CoT"):
+        assert len(_arrows(ax, kind)) == 1, kind
+    spans = [_gid(ax, f"phase:{p.name}")[0] for p in figures.PHASES]
+    for a, b in zip(spans, spans[1:], strict=False):
+        assert a.get_y() + a.get_height() == pytest.approx(b.get_y())
+    (ba,) = _arrows(ax, "BA")
+    reg = spans[2]
+    assert reg.get_y() + reg.get_height() == pytest.approx(ba.xy[1])  # registration ends on the BA row
