@@ -415,6 +415,14 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
             psrc = hao if hao is not None else src
             pdst = final if final is not None else dst
             payload = dissect_upper(proto, data, p, end, complete, psrc, pdst, ctx)
+            if proto == 58 and 133 <= getattr(payload, "icmp_type", 0) <= 137:
+                # RFC 4861 §6.1, §7.1.1, §8.1: ND messages with a hop limit other than 255 were
+                # forwarded (or forged off-link) and must be discarded by receivers.
+                if hlim != 255:
+                    ctx.weird("nd_bad_hop_limit", f"hop limit {hlim}, expected 255", "nd", off)
+                # RFC 4861 §6.1.2: an RA's source must be link-local.
+                if getattr(payload, "icmp_type", 0) == 134 and not src.is_link_local:
+                    ctx.weird("ra_source_not_link_local", f"RA from {src}", "nd", off)
             break
     except Truncated as exc:
         ctx.weirds.append(exc.as_weird())

@@ -139,3 +139,11 @@ def test_mpa_flags_and_fmipv6() -> None:
     )  # fmt: skip
     r = dissect(101, rtsolpr).icmpv6
     assert isinstance(r, RtSolPr) and r.identifier == 99 and r.subtype == 2 and r.type_name == "FMIPV6"
+
+
+def test_forwarded_or_off_link_ra_is_a_weird() -> None:
+    """RFC 4861 §6.1.2: hop limit 255 and a link-local source, else receivers drop the RA."""
+    frame = RA[:7] + b"\x40" + bytes.fromhex("20010db8000000000000000000000001") + RA[24:]
+    pkt = dissect(101, frame)
+    assert {"nd_bad_hop_limit", "ra_source_not_link_local"} <= set(pkt.weird_names)
+    assert isinstance(pkt.icmpv6, RouterAdvertisement)  # kept, with the weirds
