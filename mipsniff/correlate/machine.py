@@ -290,7 +290,8 @@ class _Mn:
     coas: list[IPv6Address] = field(default_factory=list)
     phase: Phase = Phase.IDLE
     bound: bool = False  # a BA has told us the binding
-    path: IPv6Address | None = None  # the HoA (home), a CoA, or None (unknown)
+    path: IPv6Address | None = None  # the bound address: the HoA (home), a CoA, or None (unknown)
+    where: IPv6Address | None = None  # where the MN last moved to (its last handover's new address)
     in_use: set[IPv6Address] = field(default_factory=set)
     last_data: dict[IPv6Address, tuple[int, int]] = field(default_factory=dict)
     sent_hist: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=512))
@@ -619,7 +620,7 @@ class Correlator:
                 return Signal.BU_RETRANSMIT
         if dereg:
             return Signal.BU_REFRESH if (mn.bound and mn.path == mn.hoa) else Signal.BU_DEREGISTER
-        if b.coa == mn.path or (not mn.bound and b.coa in mn.in_use):
+        if b.coa == mn.path or b.coa == mn.where or (not mn.bound and b.coa in mn.in_use):
             return Signal.BU_REFRESH
         return Signal.BU_REGISTER
 
@@ -673,8 +674,11 @@ class Correlator:
             mn, b, BindingKind.DEREGISTRATION if dereg else BindingKind.REGISTRATION, frame, ts
         )
         mn.exchange = ex
-        old = mn.path
+        # The MN is where it last moved to, whether or not that registration was answered (it may
+        # have moved on before the BA); else where its binding or its data says.
+        old = mn.where if mn.where is not None else mn.path
         new = mn.hoa if dereg else b.coa
+        mn.where = new
         if dereg:
             kind = HandoverKind.FOREIGN_TO_HOME
         elif old is None or old == mn.hoa:
@@ -911,7 +915,7 @@ class Correlator:
             if not at_end or now - ex.last_status.ts >= MAX_BINDACK_TIMEOUT_NS:
                 return HandoverResult.FAILED
         if ex.superseded:
-            return HandoverResult.FAILED
+            return HandoverResult.INCOMPLETE  # abandoned: the MN moved on before any BA
         # RFC 6275 §11.8: resends back off up to MAX_BINDACK_TIMEOUT; silence longer than that after the
         # last BU means the MN stopped trying.
         if now - ex.bus[-1].ts >= MAX_BINDACK_TIMEOUT_NS:

@@ -28,8 +28,8 @@ class HandoverKind(StrEnum):
 
 class HandoverResult(StrEnum):
     COMPLETED = "completed"  # an accepted BA (status < 128) was seen
-    FAILED = "failed"  # BA status >= 128 not fixed by a resend, or the MN stopped resending
-    INCOMPLETE = "incomplete"  # the capture ended while the MN could still be waiting for the BA
+    FAILED = "failed"  # BA status >= 128 not fixed by a resend, or no BA and no resend for 32 s
+    INCOMPLETE = "incomplete"  # no BA: the capture ended, or the MN moved on, while it could still come
 
 
 class Vantage(StrEnum):
