@@ -196,3 +196,23 @@ def test_zero_payload_length_uses_captured_length() -> None:
     pkt = dissect(101, TUNNEL[:4] + b"\x00\x00" + TUNNEL[6:])
     assert "ipv6_zero_payload_length" in pkt.weird_names
     assert isinstance(pkt.upper, EchoReply) and pkt.upper.checksum_ok
+
+
+def test_packet_views_without_ip() -> None:
+    arp = bytes.fromhex("ffffffffffff" "020000000010" "0806") + bytes(28)  # Ethernet, ARP
+    pkt = dissect(1, arp)
+    assert pkt.link is not None and pkt.ip is None
+    assert (pkt.ipv6, pkt.innermost, pkt.upper, pkt.mobility, pkt.icmpv6, pkt.l2_event) == (None,) * 6
+    assert pkt.tunnel_depth == 0 and pkt.ip_chain == [] and pkt.weirds == ()
+
+
+def test_tunnelled_hoti_is_the_packets_mobility_header() -> None:
+    hoti = bytes.fromhex(
+        "60000000" "0040" "29" "40" "20010db8000100000000000000000010" "20010db8000000000000000000000001"
+        "60000000" "0010" "87" "40" "20010db800000000000000000000beef" "20010db8000200000000000000000020"
+        "3b" "01" "01" "00" "0000" "0000" "636f6f6b69653432"  # MH: HoTI, csum (unchecked here), cookie
+    )  # fmt: skip
+    pkt = dissect(101, hoti)
+    assert pkt.tunnel_depth == 1 and pkt.mobility is not None and pkt.mobility.type_name == "HOTI"
+    assert pkt.ipv6 is not None and pkt.ipv6.src == COA and pkt.innermost is not None
+    assert pkt.innermost.src == HOA  # type: ignore[comparison-overlap]
