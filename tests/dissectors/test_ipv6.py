@@ -208,11 +208,12 @@ def test_packet_views_without_ip() -> None:
 
 def test_tunnelled_hoti_is_the_packets_mobility_header() -> None:
     hoti = bytes.fromhex(
-        "60000000" "0040" "29" "40" "20010db8000100000000000000000010" "20010db8000000000000000000000001"
+        "60000000" "0038" "29" "40" "20010db8000100000000000000000010" "20010db8000000000000000000000001"
         "60000000" "0010" "87" "40" "20010db800000000000000000000beef" "20010db8000200000000000000000020"
         "3b" "01" "01" "00" "0000" "0000" "636f6f6b69653432"  # MH: HoTI, csum (unchecked here), cookie
     )  # fmt: skip
     pkt = dissect(101, hoti)
     assert pkt.tunnel_depth == 1 and pkt.mobility is not None and pkt.mobility.type_name == "HOTI"
+    assert pkt.weird_names == ("mh_bad_checksum",)  # the literal leaves the checksum at 0
     assert pkt.ipv6 is not None and pkt.ipv6.src == COA and pkt.innermost is not None
     assert pkt.innermost.src == HOA  # type: ignore[comparison-overlap]
