@@ -80,12 +80,13 @@ class PacketRow:
     ba_status: int | None = None
     nd_target: str | None = None
     weirds: str = ""
+    info: str = ""  # the protocol part of `mipsniff show`'s line (tcpdump style)
 
 
 _INT_COLUMNS = ("echo_id", "echo_seq", "sport", "dport", "rtp_seq", "rtp_ssrc", "mh_seq", "lifetime_s",
                 "ba_status")
 _STR_COLUMNS = ("capture", "src", "dst", "inner_src", "inner_dst", "home_address", "routing_home_address",
-                "nd_target", "weirds")
+                "nd_target", "weirds", "info")
 _PACKET_COLUMNS = tuple(f.name for f in fields(PacketRow))
 
 
@@ -161,6 +162,16 @@ def _addr(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _info(frame: int, ts_ns: int, packet: Any) -> str:
+    """`mipsniff show`'s description of the packet (mipsniff.report.show), or "" if it cannot render it."""
+    from mipsniff.report.show import describe, packet_record
+
+    try:
+        return describe(packet_record(frame, ts_ns, packet))
+    except Exception:  # a renderer bug must not lose the row; the table still has every typed column
+        return ""
+
+
 def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture: str = "",
                interface: int = 0) -> PacketRow:
     """Flatten one `dissectors.Packet` (see dissectors/README.md) into a `PacketRow`."""
@@ -217,6 +228,7 @@ def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture:
         routing_home_address=_addr(getattr(inner, "routing_home_address", None)
                                    or getattr(outer, "routing_home_address", None)),
         weirds=",".join(w.name for w in getattr(packet, "weirds", ())),
+        info=_info(frame, ts_ns, packet),
         **values,
     )
 

@@ -78,6 +78,7 @@ def test_rows_from_dissected_packets(capture: Path) -> None:
     assert p.loc[p["kind"] == "rtp", "rtp_seq"].tolist() == [10, 13]
     assert p["capture"].unique().tolist() == ["handmade"]
     assert (p["weirds"] == "").all()
+    assert p["info"].iloc[5].startswith("BU seq#=54814") and "HoA 2001:db8::beef" in p["info"].iloc[5]
 
 
 def test_echoes_and_stream_from_dissected_packets(capture: Path) -> None:

@@ -97,3 +97,32 @@ def test_stream_gaps_match_ground_truth(path: Path, loaded: dict[str, Analysis])
     assert s["missing_before"].sum() == lost_inside
     flow = loaded[path.name].flows
     assert flow.loc[flow["kind"] == "rtp", "missing"].tolist() == [lost_inside]
+
+
+def test_read_report_takes_the_report_commands_json(tmp_path: Path, loaded: dict[str, Analysis]) -> None:
+    from typer.testing import CliRunner
+
+    from mipsniff.cli import app
+
+    out = tmp_path / "article.json"
+    res = CliRunner().invoke(app, ["report", str(SAMPLES / "article.pcap"), "--json", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    again = mipsniff.read_report(out)
+    pd.testing.assert_frame_equal(again.handovers, loaded["article.pcap"].handovers)
+    pd.testing.assert_frame_equal(again.bindings, loaded["article.pcap"].bindings)
+    assert len(again.packets) == 0  # the report JSON has no packet rows; to_json() adds them
+
+
+def test_stream_figure_marks_the_missing_packets(loaded: dict[str, Analysis]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = loaded["rtp-stream.pcap"]
+    ax = a.plot_stream()
+    notes = [c.get_text() for c in ax.get_children() if c.get_gid() == "stream:missing"]
+    missing = int(a.stream()["missing_before"].sum())
+    assert notes == [f"{missing} missing"] and missing > 0
+    assert [c for c in ax.get_children() if str(c.get_gid()).startswith("blackout")]
+    plt.close("all")
