@@ -108,3 +108,48 @@ def test_ba_round_trip(seq: int, status: int, k: bool, units: int) -> None:
     assert isinstance(ba, BindingAcknowledgement)
     assert (ba.sequence, int(ba.status), ba.lifetime_s, ba.checksum_ok) == (seq, status, units * 4, True)
     assert (BaFlags.K in ba.flags) == k
+
+
+_TLV = st.tuples(st.integers(1, 255), st.binary(max_size=40))
+
+
+def _mh_with_options(tlvs: list[tuple[int, bytes]]) -> tuple[bytes, list[int]]:
+    """A BU (raw IPv6, no HAO) whose options are the given well-formed TLVs, padded with Pad1s,
+    and the frame offsets where each TLV starts."""
+    body = bytearray(bytes.fromhex("3b00" "0500" "0000" "0001" "8000" "0001"))
+    starts = []
+    for t, data in tlvs:
+        starts.append(40 + len(body))
+        body += bytes((t, len(data))) + data
+    body += bytes((-len(body)) % 8)  # Pad1s
+    body[1] = len(body) // 8 - 1
+    return bytes.fromhex("60000000") + len(body).to_bytes(2, "big") + b"\x87\x40" + bytes(32) + bytes(body), starts
+
+
+@settings(max_examples=150, deadline=None)
+@given(tlvs=st.lists(_TLV, max_size=8).filter(lambda x: sum(len(d) + 2 for _, d in x) < 1900))
+def test_well_formed_mobility_options_are_all_found(tlvs: list[tuple[int, bytes]]) -> None:
+    """Whatever the option types and data, a well-formed TLV sequence yields exactly one record per
+    TLV at its offset, and never an overrun weird."""
+    frame, starts = _mh_with_options(tlvs)
+    pkt = dissect(101, frame)
+    assert pkt.mobility is not None
+    found = [o.offset for o in pkt.mobility.options if o.option_type != 0]
+    assert found == starts
+    assert not {"mh_option_overrun", "mh_bad_length", "ipv6_truncated"} & set(pkt.weird_names)
+
+
+@settings(max_examples=150, deadline=None)
+@given(opts=st.lists(st.tuples(st.integers(1, 255), st.integers(1, 4)), max_size=8))
+def test_well_formed_nd_options_are_all_found(opts: list[tuple[int, int]]) -> None:
+    """Same invariant for ND options inside an RS (lengths in 8-octet units)."""
+    body = bytearray(bytes.fromhex("85" "00" "0000" "00000000"))
+    starts = []
+    for t, units in opts:
+        starts.append(40 + len(body))
+        body += bytes((t, units)) + bytes(units * 8 - 2)
+    frame = bytes.fromhex("60000000") + len(body).to_bytes(2, "big") + b"\x3a\xff" + bytes(32) + bytes(body)
+    pkt = dissect(101, frame)
+    assert pkt.icmpv6 is not None
+    assert [o.offset for o in pkt.icmpv6.options] == starts  # type: ignore[attr-defined]
+    assert not {"nd_option_overrun", "nd_option_zero_length"} & set(pkt.weird_names)
