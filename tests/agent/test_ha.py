@@ -253,3 +253,17 @@ def test_render_bc_matches_mip6d_format() -> None:
         " local 2001:db8:0:0:0:0:0:0\n"
         " lifetime 262068 / 262140 seq 19429 unreach 0\n"
     )
+
+
+def test_status_1_when_the_home_prefix_preferred_lifetime_is_short() -> None:
+    ra = RaConfig(prefixes=(PrefixConfig(prefix=HOME, valid_lifetime_s=86400, preferred_lifetime_s=3600),),
+                  home_agent_flag=True, initial_delay_ms=10**9)
+    cfg = HaConfig(router=RouterConfig(interfaces=(
+        InterfaceConfig(name="eth0", mac="02:00:00:00:00:01", addresses=(IPv6Interface("2001:db8::/64"),), ra=ra),
+        InterfaceConfig(name="eth1", mac="02:00:00:00:00:02", addresses=(IPv6Interface("2001:db8:ff::1/64"),))),
+        routes=(Route(prefix=IPv6Network("::/0"), iface="eth1", next_hop=IPv6Address("2001:db8:ff::2")),)),
+        home_iface="eth0", address=HA, home_prefix=HOME, dad_on_first_registration=False)
+    ha = HomeAgent(cfg, random.Random(1))
+    (ba,) = bas(ha.handle(bu(1, lifetime=262140), 0))
+    # §10.3.1 / mip6d: status 1 (prefix discovery necessary), lifetime capped by the prefix valid lifetime.
+    assert ba.status == 1 and ba.lifetime_s == 86400

@@ -455,3 +455,11 @@ def test_render_bul_matches_mip6d_format() -> None:
         f" lifetime 262136 / 262140 seq 54814 resend 0 delay 249033(after {after}s) expires 262136\n"
         "\n"
     )
+
+
+def test_ba_status_1_is_accepted() -> None:
+    d = Driver()
+    t_bu = attach(d)
+    d.feed(ba(1, 54814, lifetime=3600), t_bu + 100 * MS)
+    assert d.mn.bul is not None and d.mn.bul.state == BindingState.READY and d.mn.bul.lifetime_s == 3600
+    assert d.mn.timers["bu_refresh"] == t_bu + 100 * MS + 3420 * S  # 0.95 x 3600 s
