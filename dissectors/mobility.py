@@ -620,6 +620,9 @@ def dissect_mobility(
     opts_at = q + fixed
     if t == 5 or t == 8:
         seq, fl, lt = unpack_from("!HHH", data, q)
+        if fl & 0x003F:
+            # RFC 6275 §6.1.7: reserved bits are sent as zero and ignored; a set one is worth a note.
+            ctx.weird("mh_reserved_bits_set", f"flags word 0x{fl:04x}", LAYER, q + 2)
         cls = BindingUpdate if t == 5 else FastBindingUpdate
         rec: MobilityHeader = cls(
             sequence=seq, flags=BuFlags(fl & 0xFFC0), lifetime_s=lt * 4,
@@ -628,6 +631,8 @@ def dissect_mobility(
         return rec
     if t == 6 or t == 9:
         st, fl, seq, lt = unpack_from("!BBHH", data, q)
+        if fl & 0x07:
+            ctx.weird("mh_reserved_bits_set", f"flags octet 0x{fl:02x}", LAYER, q + 1)
         if t == 6:
             return BindingAcknowledgement(
                 status=enum_or_int(BaStatus, st), flags=BaFlags(fl & 0xF8), sequence=seq, lifetime_s=lt * 4,

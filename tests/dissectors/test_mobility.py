@@ -270,3 +270,10 @@ def test_codes() -> None:
     assert enum_or_int(MobilityOptionType, 22) is MobilityOptionType.HOME_NETWORK_PREFIX
     assert enum_or_int(MobilityOptionType, 250) == 250
     assert BaStatus.NOT_HOME_AGENT == 133 and BaStatus.SEQUENCE_OUT_OF_WINDOW == 135
+
+
+def test_reserved_flag_bits_kept_out_of_flags_with_a_weird() -> None:
+    pkt = dissect(101, _with(BU_HAO, 72, bytes.fromhex("c001")))  # A H + a reserved bit (checksum now off)
+    bu = pkt.mobility
+    assert isinstance(bu, BindingUpdate) and bu.flags.letters == "AH"
+    assert "mh_reserved_bits_set" in pkt.weird_names
