@@ -27,8 +27,7 @@ from mipsniff.sim.synth import truth_path, write_result
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = ROOT / "sample_pcaps"
-# The agent's MN has no route optimisation yet: the scenario refuses to run (mipsniff.sim.scenarios).
-NAMED = [n for n in SCENARIOS if n != "route-optimization"]
+NAMED = list(SCENARIOS)
 
 
 def sample_capture(file: str, tmp_dir: Path) -> Path:
