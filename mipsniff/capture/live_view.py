@@ -268,6 +268,9 @@ def live_main(
     hoas = tuple(IPv6Address(a) for a in home_addresses)
     source = open_live(iface, backend=Backend(backend), known=hoas, extra=bpf)
     printer = Printer(sys.stderr if as_json else stream)
+    # One line on stderr once the socket is open: users (and tests) know packets are being captured now.
+    print(f"mipsniff: capturing on {iface} ({backend}); Ctrl-C stops and prints the report", file=sys.stderr,
+          flush=True)
     pcap_file = open(write, "wb") if write else None  # noqa: SIM115 - closed below, after the capture
     try:
         writer = PcapWriter(pcap_file, source.linktype) if pcap_file is not None else None

@@ -64,7 +64,8 @@ def test_sigterm_ends_with_the_json_report_counting_packets_and_drops(tmp_path: 
         proc = subprocess.Popen(["ip", "netns", "exec", ns, *MIPSNIFF, "live", "lo", "--json",
                                  "-w", str(tmp_path / "lo.pcap")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        time.sleep(1.5)
+        assert proc.stderr is not None
+        assert proc.stderr.readline().startswith("mipsniff: capturing on lo")
         netns.run(ns, ["ping", "-c", "2", "-i", "0.2", "::1"])
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,14 +27,32 @@ def need_lab_host() -> None:
         pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One lab per host: concurrent test runs (several checkouts, several developers) take turns."""
+    with open("/run/mipsniff-lab.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture
-def lab() -> Iterator[topology.LabState]:
+def lab_host() -> Iterator[None]:
+    """The host can run the lab (root, tools); fails in CI, skips elsewhere. Holds the lab lock."""
+    need_lab_host()
+    with _exclusive():
+        yield
+
+
+@pytest.fixture
+def lab(lab_host: None) -> Iterator[topology.LabState]:
     """A fresh lab for each test, always torn down, even when the test fails.
 
     Fresh, because the agent's MN uses InitialBindackTimeoutReReg (1 s) for a registration after a
     deregistration, which races with the HA's 1 s DAD on the home address (RFC 6275 §10.3.1, §11.8 says
     the first-registration timeout applies whenever no binding exists); a fresh MN uses 1.5 s."""
-    need_lab_host()
     topology.down()
     try:
         yield topology.up()

@@ -113,7 +113,11 @@ def experiment(tmp: Path, backend: str = "raw", remote_s: float = 6.0, flood: bo
     flood_count: list[int] = []
     flooder = threading.Thread(target=_flood, args=(stop, flood_count)) if flood else None
     try:
-        time.sleep(2.0)  # both captures running (dumpcap takes a moment to start)
+        for p in procs.values():  # both captures running: each says so on stderr once its socket is open
+            assert p.stderr is not None
+            line = p.stderr.readline().decode()
+            assert line.startswith("mipsniff: capturing on"), line
+        time.sleep(0.5)
         if flooder is not None:
             flooder.start()
         count = int((2.5 + remote_s + 4.0) / 0.2)
