@@ -463,3 +463,24 @@ def test_ba_status_1_is_accepted() -> None:
     d.feed(ba(1, 54814, lifetime=3600), t_bu + 100 * MS)
     assert d.mn.bul is not None and d.mn.bul.state == BindingState.READY and d.mn.bul.lifetime_s == 3600
     assert d.mn.timers["bu_refresh"] == t_bu + 100 * MS + 3420 * S  # 0.95 x 3600 s
+
+
+def test_echo_to_the_coa_is_answered_directly() -> None:
+    d = Driver()
+    registered(d)
+    cn = IPv6Address("2001:db8:5::5")
+    req = pk.build_echo(cn, COA, ident=4, seq=2, data=b"hi", reply=False)
+    out = d.feed(Received(iface="wlan0", packet=req), d.now + 1)
+    (s,) = [a for a in out if isinstance(a, Send)]
+    p = pk.parse(s.packet)
+    assert p is not None and p.kind == pk.Kind.ECHO_REPLY and p.src == COA and p.dst == cn and s.next_hop == R1_LLA
+
+
+def test_binding_error_is_logged() -> None:
+    from mipsniff.agent.api import Log
+
+    d = Driver()
+    registered(d)
+    be = pk.build_be(HA, COA, status=1, home_address=HOA)
+    out = d.feed(Received(iface="wlan0", packet=be), d.now + 1)
+    assert any(isinstance(a, Log) and "Binding Error status 1" in a.text for a in out)

@@ -123,3 +123,17 @@ def test_malformed_input_is_dropped_not_raised() -> None:
     for junk in (b"", b"\x60" + bytes(10), bytes(range(60))):
         out = r.handle(Received(iface="eth0", packet=junk), 0)
         assert all(isinstance(a, Dropped) for a in out)
+
+
+def test_no_ras_on_a_down_interface() -> None:
+    from mipsniff.agent.api import LinkDown, LinkUp
+
+    r = make_router(min_interval_ms=1000, max_interval_ms=1000)
+    r.handle(Timer(), 0)
+    r.handle(LinkDown(iface="eth0"), 1)
+    assert r.next_deadline() is None
+    assert sends(r.handle(Timer(), 5 * 10**9)) == []
+    r.handle(LinkUp(iface="eth0"), 6 * 10**9)
+    d = r.next_deadline()
+    assert d == 6 * 10**9
+    assert len(sends(r.handle(Timer(), d))) == 1

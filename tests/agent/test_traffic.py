@@ -120,3 +120,22 @@ def test_host_ignores_packets_for_others() -> None:
     req = pk.build_echo(B, IPv6Address("2001:db8:5::9"), ident=7, seq=3, data=b"", reply=False)
     out = h.handle(Received(iface="eth0", packet=req), 0)
     assert [a.reason for a in out if isinstance(a, Dropped)] == ["not_for_me"]
+
+
+def test_host_answers_ns_and_is_silent_with_its_link_down() -> None:
+    from mipsniff.agent.api import LinkDown, LinkUp
+
+    h = make_host()
+    lla = pk.link_local("02:00:00:00:05:01")
+    ns = pk.build_ns(lla, pk.solicited_node(A), A, "02:00:00:00:05:01")
+    (s,) = [a for a in h.handle(Received(iface="eth0", packet=ns), 0) if isinstance(a, Send)]
+    p = pk.parse(s.packet)
+    assert p is not None and p.kind == pk.Kind.NA and p.target == A and not p.na_router
+    h.handle(LinkDown(iface="eth0"), 1)
+    out = h.handle(AppSend(packet=pk.build_echo(A, B, ident=1, seq=1, data=b"", reply=False), flow="f", seq=1), 2)
+    assert [a.reason for a in out if isinstance(a, Dropped)] == ["link_down"]
+    assert [g.fields["reason"] for g in out if isinstance(g, GroundTruth) and g.kind == GtKind.DATA_UNSENT] == [
+        "link_down"]
+    h.handle(LinkUp(iface="eth0"), 3)
+    assert any(isinstance(a, Send) for a in h.handle(AppSend(packet=pk.build_echo(A, B, ident=1, seq=2, data=b"",
+                                                                                  reply=False)), 4))
