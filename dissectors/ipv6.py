@@ -326,6 +326,10 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
                 if proto == 51:
                     ln = (data[p + 1] + 2) * 4
                     need("ipv6_ah", p, max(ln, 12), end)
+                    if ln < 12:
+                        # RFC 4302 §2.2: at least SPI and sequence (Payload Len >= 1).
+                        ctx.weird("ipv6_ah_bad_length", f"Payload Len {data[p + 1]}", LAYER, p)
+                        ln = 12
                     spi, seq = unpack_from("!II", data, p + 4)
                     exts.append(AuthenticationHeader(spi=spi, sequence=seq, next_header=nxt, offset=p, length=ln))
                     p += ln
