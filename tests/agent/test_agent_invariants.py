@@ -56,7 +56,7 @@ ha_step = st.one_of(
 
 
 def _ha() -> HomeAgent:
-    from test_ha import make_ha
+    from test_agent_ha import make_ha
 
     return make_ha()
 
@@ -127,7 +127,7 @@ mn_step = st.one_of(
 
 
 def _ra(which: str, adv: int | None) -> Received:
-    from test_mn import HOME_MAC, R1_MAC, R2_MAC, ra
+    from test_agent_mn import HOME_MAC, R1_MAC, R2_MAC, ra
 
     prefix, mac = {"home": ("2001:db8::/64", HOME_MAC), "r1": ("2001:db8:1::/64", R1_MAC),
                    "r2": ("2001:db8:2::/64", R2_MAC)}[which]

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import test_ha
-import test_integration
-import test_mn
-import test_router
-import test_traffic
+import test_agent_ha as test_ha
+import test_agent_integration as test_integration
+import test_agent_mn as test_mn
+import test_agent_router as test_router
+import test_agent_traffic as test_traffic
 
 from mipsniff.agent.ha import HomeAgent
 from mipsniff.agent.mn import MobileNode
