@@ -329,19 +329,18 @@ FIELDS: dict[str, Getter] = {
 # (case, field) pairs where tshark 4.0.17 and we legitimately differ, with the investigated reason.
 KNOWN: dict[tuple[str, str], str] = {
     # tshark 4.0's LRI dissector reads Sequence/Reserved/Lifetime from offset 0 of the Mobility
-    # Header (its "Sequence" is Payload Proto + Header Len: 0x3b01), then parses garbage options;
-    # RFC 6705 §8.1 puts them after the checksum, as we do. Its spurious options show up here.
+    # Header (its "Sequence" is Payload Proto + Header Len: 0x3b01), then parses the wrong bytes as
+    # options (a Pad1 and an AUTH option of length 0) instead of the trailing PadN(2) we see;
+    # RFC 6705 §8.1 puts the fields after the checksum, as we do.
     ("lri", "mip6.padn"): "tshark LRI offset bug",
     # The same offset bug in tshark 4.0's LRA dissector (RFC 6705 §8.2): its Sequence is 0x3b01.
     ("lra", "mip6.lra.sequence"): "tshark LRA offset bug",
     ("lra", "mip6.lri.unsolicited"): "tshark LRA offset bug",
     ("lra", "mip6.lra.lifetime"): "tshark LRA offset bug",
     ("lra", "mip6.padn"): "tshark LRA offset bug",
-    # We do not report a Header Len that runs past the payload as options; tshark parses the
-    # checksum-covered bytes it has and then flags the packet malformed. Fields before that agree.
-    ("bad_mh_hlen_exceeds_payload", "mip6.padn"): "tshark reads padding beyond the IPv6 payload",
-    # tshark only dissects RTP on ports it was told about (heuristic rtp_udp is enabled below, but
-    # it requires even ports and a known payload type table); tunnel_double's fake RTP has PT 0.
+    # Header Len runs past the IPv6 payload: we decode the options in the bytes that are there (a
+    # PadN) and say mh_bad_length; tshark flags the packet malformed and shows no option.
+    ("bad_mh_hlen_exceeds_payload", "mip6.padn"): "tshark shows no option of a malformed MH",
 }
 
 # tshark does not verify the checksum of the packet inside a Redirected Header option (status 2);
