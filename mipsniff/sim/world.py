@@ -203,5 +203,7 @@ def add_mobile_node(w: World, index: int, **overrides: Any) -> str:
 
 def ping(src: IPv6Address, dst: IPv6Address, settings: dict[str, Any], *, flow: str = "ping",
          ident: int = 0x1234, start_ms: int | None = None) -> FlowConfig:
+    # Stop half a second before the end so that the last reply is not cut off by the end of the run.
     return FlowConfig(flow=flow, src=src, dst=dst, interval_ms=int(settings["ping_interval_ms"]),
-                      start_ms=int(settings["ping_start_ms"]) if start_ms is None else start_ms, ident=ident)
+                      start_ms=int(settings["ping_start_ms"]) if start_ms is None else start_ms, ident=ident,
+                      stop_ms=int(settings["duration_ms"]) - 500)
