@@ -252,5 +252,5 @@ def run_map(
     for i, s in zip(todo, phase2, strict=True):
         p1 = phase1[i]
         # `reused` says whether this run read the file at all, over both phases.
-        out[i] = replace(s, reused=p1.reused and (s.reused or s.phase == 1))
+        out[i] = replace(s, reused=p1.reused and (s.reused or s.phase == 1), cpu_s=p1.cpu_s + s.cpu_s)
     return out

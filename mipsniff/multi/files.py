@@ -60,6 +60,7 @@ class FileSummary:
     warnings: tuple[str, ...] = ()  # the reader's warnings (truncated last record, ...)
     home_addresses: tuple[bytes, ...] = ()  # learned from this file's BUs/BAs (16-byte keys)
     phase: int = 1  # 2 when the file was read again for data of home addresses (relevance.py)
+    cpu_s: float = 0.0  # CPU time the map step spent on this file in this run (both phases)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

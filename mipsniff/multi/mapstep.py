@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -161,6 +162,12 @@ def map_file(task: MapTask) -> FileSummary:
     only the file's bytes for the hash, phase 2 nothing. A file that is not a capture comes back
     `unreadable` (not worth a retry); any other exception propagates so that the engine retries.
     """
+    cpu0 = time.process_time()
+    s = _map_file(task)
+    return replace(s, cpu_s=s.cpu_s + time.process_time() - cpu0)
+
+
+def _map_file(task: MapTask) -> FileSummary:
     from mipsniff.errors import UserError
 
     if task.home_addresses is not None:
@@ -186,11 +193,11 @@ def _phase2(task: MapTask) -> FileSummary:
     dropped = unpack_addresses(Path(p1.parquet).with_suffix(".addrs").read_bytes())
     wanted = frozenset(dropped & task.home_addresses)
     if not wanted:
-        return p1
+        return replace(p1, cpu_s=0.0)
     out = parquet_path(task.workdir, p1.sha256, wanted)
     cached = read_summary(out, p1.path, p1.sha256, p1.size_bytes)
     if cached is not None:
-        return replace(cached, reused=True, home_addresses=p1.home_addresses, phase=2)
+        return replace(cached, reused=True, home_addresses=p1.home_addresses, phase=2, cpu_s=0.0)
     return replace(
         _write(p1.path, p1.sha256, p1.size_bytes, out, wanted),
         home_addresses=p1.home_addresses,

@@ -41,6 +41,12 @@ class MultiResult:
     report: Report
     map_s: float = 0.0  # wall time of the map step (both phases)
     reduce_s: float = 0.0  # wall time of the reduce (read Parquet, dissect, correlate)
+    reduce_cpu_s: float = 0.0  # its CPU time (the reduce runs in this process)
+
+    @property
+    def map_cpu_s(self) -> float:
+        """CPU time of the map step summed over the files (whatever process ran them)."""
+        return sum(f.cpu_s for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
         """`mipsniff report --json` over many files: the single-file document, with `capture.files`
@@ -147,6 +153,7 @@ def analyze(
             progress_stream=progress_stream,
         )
         t1 = time.perf_counter()
+        c1 = time.process_time()
         files, warnings = order_files(summaries)
         # The single-process report seeds its correlator with every home address of the capture
         # (its pass 1); the map step learned the same set, file by file.
@@ -163,6 +170,7 @@ def analyze(
             report=report,
             map_s=t1 - t0,
             reduce_s=time.perf_counter() - t1,
+            reduce_cpu_s=time.process_time() - c1,
         )
     finally:
         if tmp is not None:
