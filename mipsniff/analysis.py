@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,13 +92,12 @@ _PACKET_COLUMNS = tuple(f.name for f in fields(PacketRow))
 
 def packets_frame(rows: Iterable[Mapping[str, Any] | PacketRow]) -> pd.DataFrame:
     """Typed packet table from `PacketRow`s or dicts with the same keys (missing keys become null)."""
-    cols: dict[str, list[Any]] = {name: [] for name in _PACKET_COLUMNS}
     defaults = {f.name: f.default for f in fields(PacketRow) if f.name not in ("frame", "ts")}
-    for row in rows:
-        get = (lambda k, r=row: getattr(r, k)) if isinstance(row, PacketRow) else (
-            lambda k, r=row: r.get(k, defaults.get(k)))
-        for name in _PACKET_COLUMNS:
-            cols[name].append(get(name))
+    items = list(rows)
+    cols: dict[str, list[Any]] = {}
+    for name in _PACKET_COLUMNS:
+        d = defaults.get(name)
+        cols[name] = [getattr(r, name) if isinstance(r, PacketRow) else r.get(name, d) for r in items]
     df = pd.DataFrame(cols)
     df["frame"] = _int64(df["frame"])
     df["ts"] = pd.to_numeric(df["ts"], errors="coerce").astype("float64")
@@ -159,7 +158,13 @@ _ICMP_TYPES = {
 
 
 def _addr(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _addr_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _addr_text(value: Any) -> str:
+    # ipaddress formats IPv6 slowly and a capture repeats a few addresses many times.
+    return str(value)
 
 
 def _info(frame: int, ts_ns: int, packet: Any) -> str:
@@ -504,10 +509,16 @@ class Analysis:
     def packets(self) -> pd.DataFrame:
         """One row per packet (see `PacketRow`); read from the capture on first use, with a progress bar."""
         if self._packet_rows is None:
-            rows: list[PacketRow] = []
-            for path in self.paths:
-                rows.extend(_read_packet_rows(path, self.vantage))
-            return packets_frame(rows)
+            # Typed chunks keep peak memory near the final table's size: per-row Python objects only
+            # ever exist for one chunk.
+            parts = [packets_frame(chunk) for path in self.paths
+                     for chunk in _read_packet_chunks(path, self.vantage)]
+            if not parts:
+                return packets_frame([])
+            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            for c in ("kind", "type"):  # categories differ between chunks: unify them
+                df[c] = df[c].astype(str).astype("category")
+            return df
         return packets_frame(self._packet_rows)
 
     @cached_property
@@ -725,7 +736,13 @@ def _json_value(v: Any) -> Any:
 
 
 def _read_packet_rows(path: Path, vantage: str = "auto") -> list[PacketRow]:
-    """Dissect every frame of a capture into `PacketRow`s (progress bar for files over ~10 MB).
+    """Every packet of a capture as one list of `PacketRow`s (see `_read_packet_chunks`)."""
+    return [row for chunk in _read_packet_chunks(path, vantage) for row in chunk]
+
+
+def _read_packet_chunks(path: Path, vantage: str = "auto", chunk: int = 50_000) -> Iterator[list[PacketRow]]:
+    """Dissect every frame of a capture into lists of at most `chunk` `PacketRow`s (progress bar for
+    files over ~10 MB).
 
     A pcapng holding one interface per capture point (`mipsniff synth --vantage both`) is read at the
     vantage's interface only, as the report does, so a packet crossing both points is not counted twice.
@@ -735,7 +752,7 @@ def _read_packet_rows(path: Path, vantage: str = "auto") -> list[PacketRow]:
     from mipsniff.correlate import Vantage
     from mipsniff.report.analyze import vantage_interface
 
-    rows = []
+    rows: list[PacketRow] = []
     with open_capture(path) as reader, _progress_bar(path) as tick:
         only: int | None = None
         for frame in reader:
@@ -748,7 +765,11 @@ def _read_packet_rows(path: Path, vantage: str = "auto") -> list[PacketRow]:
                                    interface=frame.interface))
             if tick is not None and frame.index % 4096 == 0:
                 tick(frame.index, 0)
-    return rows
+            if len(rows) >= chunk:
+                yield rows
+                rows = []
+    if rows:
+        yield rows
 
 
 @contextmanager
