@@ -1,6 +1,9 @@
 import struct
 from ipaddress import IPv6Address
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mipsniff.agent import api
 from mipsniff.sim.clock import EPOCH_NS, NS_PER_MS
 from mipsniff.sim.net import Network, link_local
@@ -92,3 +95,31 @@ def test_frames_in_flight_are_lost_when_the_receiver_leaves_the_cell():
 
 def test_link_local_is_modified_eui64():
     assert link_local("00:05:5d:f2:db:2b") == IPv6Address("fe80::205:5dff:fef2:db2b")
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32), delay=st.integers(0, 80_000), jitter=st.integers(0, 5_000),
+       loss=st.sampled_from([0.0, 0.1, 0.5]), count=st.integers(1, 30))
+def test_links_keep_order_delay_bounds_and_determinism(seed, delay, jitter, loss, count):
+    def once():
+        net = Network(seed)
+        link = net.add_link("lan", delay_us=delay, jitter_us=jitter, loss=loss)
+        a, b = net.add_node("a"), net.add_node("b")
+        ia, ib = a.add_iface("eth0", A_MAC, (A,)), b.add_iface("eth0", B_MAC, (B,))
+        net.attach(ia, link)
+        net.attach(ib, link)
+        sink = Sink()
+        net.start(b, sink)
+        net.start(a, Sender(count))
+        net.run(EPOCH_NS + 10**10)
+        return sink.got, [d.reason for d in net.drops]
+
+    got, drops = once()
+    assert (got, drops) == once()
+    assert len(got) + len(drops) == count and set(drops) <= {"loss"}
+    assert got == sorted(got)  # FIFO per sender on a link
+    assert all(t % 1000 == 0 for t in got)
+    if not drops:
+        for i, t in enumerate(got):
+            sent = EPOCH_NS + i * 10 * NS_PER_MS
+            assert t - sent >= delay * 1000
