@@ -46,17 +46,16 @@ def make_ring(packets: int, files: int, outdir: Path, seed: int = 7) -> list[Pat
                 break
             off += 16 + rec.unpack_from(raw, off)[2]
         name.write_bytes(head + raw[start:off])
-    whole.unlink()
     stamp.touch()
     return names
 
 
-def timed_run(paths: list[Path], workdir: Path, **kw: object) -> tuple[float, dict[str, object]]:
+def timed_run(paths: list[Path], workdir: Path, **kw: object) -> tuple[float, object]:
     from mipsniff.multi.pipeline import analyze
 
     t0 = time.perf_counter()
     result = analyze([str(p) for p in paths], workdir=str(workdir), progress_stream=None, **kw)  # type: ignore[arg-type]
-    return time.perf_counter() - t0, result.report
+    return time.perf_counter() - t0, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,11 +81,44 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(label: str, **kw: object) -> None:
         shutil.rmtree(work, ignore_errors=True)
-        secs, report = timed_run(paths, work, **kw)
-        reports.append(report)
-        rows.append({"run": label, "seconds": round(secs, 2), "packets_per_s": round(args.packets / secs)})
-        print(f"{label:<34} {secs:8.2f} s  {args.packets / secs:>10,.0f} packets/s", flush=True)
+        secs, res = timed_run(paths, work, **kw)
+        reports.append(res.to_dict())  # type: ignore[attr-defined]
+        row = {
+            "run": label,
+            "seconds": round(secs, 2),
+            "packets_per_s": round(args.packets / secs),
+            "map_s": round(res.map_s, 2),  # type: ignore[attr-defined]
+            "reduce_s": round(res.reduce_s, 2),  # type: ignore[attr-defined]
+            "map_cpu_s": round(res.map_cpu_s, 2),  # type: ignore[attr-defined]
+            "reduce_cpu_s": round(res.reduce_cpu_s, 2),  # type: ignore[attr-defined]
+            "relevant_frames": sum(f.relevant for f in res.files),  # type: ignore[attr-defined]
+        }
+        rows.append(row)
+        print(
+            f"{label:<34} {secs:8.2f} s  {args.packets / secs:>10,.0f} packets/s  (map {res.map_s:.1f} s wall,"  # type: ignore[attr-defined]
+            f" {res.map_cpu_s:.1f} s CPU over all files; reduce {res.reduce_s:.1f} s wall, {res.reduce_cpu_s:.1f} s CPU)",  # type: ignore[attr-defined]
+            flush=True,
+        )
 
+    # the baseline: the single-process report on the same packets as one file
+    from mipsniff.report.analyze import analyze as analyze_single
+
+    t1, c1 = time.perf_counter(), time.process_time()
+    single = analyze_single(ring_dir / "whole.pcap").to_dict()
+    base, base_cpu = time.perf_counter() - t1, time.process_time() - c1
+    rows.append(
+        {
+            "run": "single process, one file",
+            "seconds": round(base, 2),
+            "packets_per_s": round(args.packets / base),
+            "cpu_s": round(base_cpu, 2),
+        }
+    )
+    print(
+        f"{'single process, one file':<34} {base:8.2f} s  {args.packets / base:>10,.0f} packets/s"
+        f"  ({base_cpu:.1f} s CPU)",
+        flush=True,
+    )
     run("local, 1 process", engine="local", workers=1)
     run("local, 2 processes", engine="local", workers=2)
     # warm workdir: every file's content hash is already there
@@ -106,9 +138,27 @@ def main(argv: list[str] | None = None) -> int:
             ) as cl:
                 with Client(cl) as client:
                     run(f"dask LocalCluster, {n} worker(s)", client=client)
-    same = all(json.dumps(r, sort_keys=True) == json.dumps(reports[0], sort_keys=True) for r in reports)
-    print(f"all reports identical: {same}")
+
+    def norm(doc: dict[str, object]) -> str:
+        doc = json.loads(json.dumps(doc))
+        doc["capture"]["path"] = "X"  # type: ignore[index]
+        doc["capture"].pop("files", None)  # type: ignore[attr-defined]
+        return json.dumps(doc, sort_keys=True)
+
+    same = all(norm(r) == norm(single) for r in reports)
+    print(f"all reports identical to the single-process one: {same}", flush=True)
+    sizes = [p.stat().st_size for p in paths]
+    print(
+        f"per file: {sum(sizes) / len(sizes) / 1e6:.1f} MB, {args.packets // len(paths):,} packets",
+        flush=True,
+    )
+    load = os.getloadavg()
+    print(
+        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
     out = {
+        "loadavg": [round(x, 2) for x in load],
         "packets": args.packets,
         "files": len(paths),
         "bytes": total_bytes,

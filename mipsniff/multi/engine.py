@@ -218,7 +218,7 @@ def run_map(
             cluster = None
         else:
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             own = Client(cluster)
         try:
