@@ -58,12 +58,17 @@ class LiveMonitor:
     relevant: int = 0
     handovers_seen: int = 0
     internal_errors: int = 0
+    first_ns: int | None = None
+    last_ns: int | None = None
 
     def feed(self, frame: Frame) -> list[LiveEvent]:
         from dissectors import dissect
         from mipsniff.correlate.observe import BaObs, BuObs, DadObs, DataObs, RaObs, RsObs, observe
 
         self.packets += 1
+        if self.first_ns is None:
+            self.first_ns = frame.ts_ns
+        self.last_ns = frame.ts_ns
         try:
             packet = dissect(frame.linktype, frame.data)
             self.correlator.feed(frame.index, frame.ts_ns, packet)
@@ -182,6 +187,8 @@ class LiveResult:
     packets: int
     events: list[LiveEvent]
     internal_errors: int
+    first_ns: int | None = None
+    last_ns: int | None = None
 
 
 def run_live(
@@ -199,7 +206,9 @@ def run_live(
     """Capture until `duration_s`, `count`, SIGINT or SIGTERM; return the finished correlation."""
     from mipsniff.correlate import Correlator, CorrelatorConfig, Vantage
 
-    monitor = LiveMonitor(Correlator(CorrelatorConfig(vantage=Vantage(vantage)), home_addresses))
+    # No per-packet records: the live report does not list packets, and memory must stay flat for hours.
+    config = CorrelatorConfig(vantage=Vantage(vantage), keep_packets=False)
+    monitor = LiveMonitor(Correlator(config, home_addresses))
     events: list[LiveEvent] = []
     last_status = 0.0
 
@@ -241,7 +250,7 @@ def run_live(
             on_event(e)
     source.close()
     return LiveResult(correlation=corr, stats=source.stats(), packets=monitor.packets, events=events,
-                      internal_errors=monitor.internal_errors)
+                      internal_errors=monitor.internal_errors, first_ns=monitor.first_ns, last_ns=monitor.last_ns)
 
 
 def live_main(
@@ -291,9 +300,7 @@ def live_main(
                         "the report may miss some")
     if result.internal_errors:
         warnings.append(f"{result.internal_errors} packets could not be analysed (internal error)")
-    start = min((p.ts_ns for p in corr.packets), default=None)
-    end = max((p.ts_ns for p in corr.packets), default=None)
-    info = CaptureInfo(path=write or iface, packets=result.packets, start_ns=start, end_ns=end,
+    info = CaptureInfo(path=write or iface, packets=result.packets, start_ns=result.first_ns, end_ns=result.last_ns,
                        link_types=(source.linktype,), format=f"live:{backend}", warnings=tuple(warnings))
     report = Report(capture=info, correlation=corr, vantage=Vantage(vantage),
                     extra={"interface": iface, "backend": backend})
