@@ -203,6 +203,41 @@ class Neighbors:
             self.tries[addr] = (n + 1, now_ns + NS_INTERVAL_NS)
 
 
+STATS_LABELS = ("Mobility Headers", "BU messages", "BA messages", "BR messages", "BE messages",
+                "Home Address Option", "Routing Header type 2", "reverse tunnel input")
+_MH_LABELS = {0: "BR messages", 5: "BU messages", 6: "BA messages", 7: "BE messages"}
+
+
+def mip_labels(packet: bytes, counters: dict[str, int]) -> None:
+    """Count the Mobile IPv6 parts of one IPv6 packet under mip6d's `stats` labels (RFC 6275 §6)."""
+
+    def bump(label: str) -> None:
+        counters[label] = counters.get(label, 0) + 1
+
+    if len(packet) < 40:
+        return
+    nh, off = packet[6], 40
+    for _ in range(8):  # a short walk: the chains the agent sends and receives are at most two deep
+        if nh in (0, 60) and off + 2 <= len(packet):
+            length = (packet[off + 1] + 1) * 8
+            if nh == 60 and b"\xc9\x10" in packet[off + 2 : off + length]:  # option 201, length 16
+                bump("Home Address Option")
+            nh, off = packet[off], off + length
+        elif nh == 43 and off + 3 <= len(packet):
+            if packet[off + 2] == 2:
+                bump("Routing Header type 2")
+            nh, off = packet[off], off + (packet[off + 1] + 1) * 8
+        else:
+            break
+    if nh == 135 and off + 3 <= len(packet):
+        bump("Mobility Headers")
+        label = _MH_LABELS.get(packet[off + 2])
+        if label:
+            bump(label)
+    elif nh == 41:
+        bump("reverse tunnel input")
+
+
 class Clock:
     """CLOCK_REALTIME in ns, never going backwards (the machines require it; captures use this clock)."""
 
@@ -295,6 +330,8 @@ class Agent:
         self.truthf = (run_dir / f"agent-{role}.truth.jsonl").open("a", buffering=1)
         self.ip = IpWorker(self.log)
         self.stats: dict[str, int] = {}
+        self.mip_in: dict[str, int] = {}
+        self.mip_out: dict[str, int] = {}
         self.machine = build_machine(role, random.Random(), self.clock.now())
 
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -356,7 +393,13 @@ class Agent:
         self.stats[name] = self.stats.get(name, 0) + 1
 
     def render_stats(self) -> str:
-        lines = ["Agent Statistics:"] + [f"     {v} {k}" for k, v in sorted(self.stats.items())]
+        """mip6d's `stats` layout (field notes §1.1) for the counters kept here, then the transport's."""
+        lines = ["Input Statistics:"]
+        lines += [f"     {self.mip_in.get(label, 0)} {label}" for label in STATS_LABELS]
+        lines.append("Output Statistics:")
+        lines += [f"     {self.mip_out.get(label, 0)} {label}" for label in STATS_LABELS]
+        lines.append("Lab transport:")
+        lines += [f"     {v} {k}" for k, v in sorted(self.stats.items())]
         return "\n".join(lines) + "\n"
 
     def _tx(self, frame: bytes) -> int:
@@ -364,6 +407,7 @@ class Agent:
         try:
             self.sock.send(frame)
             self.count("frames sent")
+            mip_labels(frame[14:], self.mip_out)
         except OSError as exc:  # ENETDOWN while the link is down: the frame is lost, as on a radio
             self.count(f"send error {exc.errno}")
             return self.clock.now()
@@ -482,6 +526,7 @@ class Agent:
             self._check_link()
         self.neigh.learn(data)
         self.count("frames received")
+        mip_labels(data[14:], self.mip_in)
         self.feed(api.Received(iface=self.iface, packet=data[14:]), ts)
         return True
 

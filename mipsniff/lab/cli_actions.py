@@ -19,6 +19,8 @@ def run(action: str, *, cell: str | None = None, delay_ms: int = 0, gap_ms: int 
     if action == "up":
         already = topo.is_up()
         state = topo.up(delay_ms=delay_ms)
+        if already and state.delay_ms != delay_ms:
+            raise UserError(f"the lab is already up with --delay {state.delay_ms}: run `mipsniff lab down` first")
         yield "lab already up" if already else "lab up"
         yield f"  mn ({topo.NS_MN}) wlan0 on cell {state.cell}; home address {topo.HOME_ADDRESS}"
         yield f"  ha ({topo.NS_HA}) eth0 {topo.HA_ADDRESS}; vty: ip netns exec {topo.NS_MN} telnet localhost 7777"

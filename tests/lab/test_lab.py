@@ -236,6 +236,9 @@ def test_lab_up_is_idempotent_and_status_shows_it(lab: topology.LabState) -> Non
 def test_vty_answers_garbage_and_one_client_at_a_time(lab: topology.LabState) -> None:
     assert vty(topology.NS_MN, "frobnicate").strip() == 'unknown command: "frobnicate"'
     assert vty(topology.NS_HA, "help").split() == ["bc", "quit", "stats"]
+    assert vty(topology.NS_MN, "help").split() == ["bul", "quit", "stats"]
+    stats = vty(topology.NS_MN, "stats")
+    assert stats.startswith("Input Statistics:\n") and "Output Statistics:" in stats
     with netns.entered(topology.NS_MN):
         first = socket.create_connection(("localhost", 7777), timeout=5)
         second = socket.create_connection(("localhost", 7777), timeout=5)
