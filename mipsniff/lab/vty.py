@@ -10,6 +10,7 @@ module holds no protocol state.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 from collections.abc import Callable, Mapping
 
@@ -93,6 +94,11 @@ class VtyServer:
                 conn, _ = sock.accept()
             except OSError:
                 return
+            if self.client is not None:
+                # The current client may have just said quit or hung up: settle that first.
+                with contextlib.suppress(OSError, ValueError):
+                    if select.select([self.client], [], [], 0)[0]:
+                        self.on_readable(self.client)
             if self.client is not None:
                 # mip6d serves one client at a time (vt.c).
                 with contextlib.suppress(OSError):

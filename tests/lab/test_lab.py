@@ -51,6 +51,8 @@ def vty(ns: str, command: str) -> str:
             assert chunk, "vty closed"
             buf += chunk
         s.sendall(b"quit\n")
+        while s.recv(4096):  # the server closes after quit: the next client is then welcome
+            pass
     return buf[: -len(b"mip6d> \0")].decode()
 
 
