@@ -128,6 +128,12 @@ class MnConfig:
     optimistic_handoff: bool = False  # OptimisticHandoff: lift the uplink block after sending the BU
     hop_limit: int = 64
     ifindex: int = 2  # printed in mip6d's log lines ("on interface wlan0 (2)")
+    # Route optimisation (RFC 6275 §5.2, §11.6-§11.7.2) with these correspondents; empty: off, all traffic
+    # goes through the HA (mip6d: DoRouteOptimizationMN with a per-CN policy).
+    route_optimization_cns: tuple[IPv6Address, ...] = ()
+    max_cn_binding_life_s: int = 420  # MnMaxCnBindingLife
+    cn_bu_ack: bool = False  # UseCnBuAck: BUs to CNs normally lack the A flag
+    test_init_timeout_ms: int = 5000  # MN_TEST_INIT_DELAY: HoTI/CoTI retransmission, doubling to 32 s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +144,8 @@ class HostConfig:
     default_router: IPv6Address | None = None  # None: everything is on-link
     hop_limit: int = 64
     answer_echo: bool = True  # reply to ICMPv6 echo requests (RFC 4443 §4.2)
+    route_optimization: bool = False  # act as a correspondent node for RO (RFC 6275 §9; DoRouteOptimizationCN)
+    max_cn_binding_life_s: int = 420  # MAX_RR_BINDING_LIFETIME
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

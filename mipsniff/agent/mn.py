@@ -40,7 +40,18 @@ Uplink (applications' `AppSend`, source = HoA): at home sent directly; away reve
 `Dropped("uplink_blocked")`) unless `optimistic_handoff` (never when returning home). With no usable
 address: `Dropped("no_address")`; away with no binding: `Dropped("no_binding")`. Downlink: packets
 tunnelled by the HA to the CoA are decapsulated and delivered (§11.3.2); echo requests are answered.
-Not implemented: route optimisation (HoTI/CoTI/HoT/CoT, BU to a CN), DHAAD, MPS/MPA, link-local DAD.
+
+Route optimisation (opt-in, `route_optimization_cns`; §5.2.5, §11.6, §11.7.2), per correspondent
+(`CnEntry`, states IDLE -> TESTING -> BOUND): once the home BA accepts the current CoA, a HoTI leaves
+from the HoA through the reverse tunnel and a CoTI from the CoA directly (retransmitted after 5 s,
+doubling to 32 s); a HoT must arrive through the HA's tunnel, a CoT directly, each echoing our cookie.
+With both keygen tokens, a BU to the CN (no A flag unless `cn_bu_ack`, Nonce Indices and Binding
+Authorization Data with Kbm = SHA1(home token | care-of token), lifetime <= 420 s) -> BOUND: data to the
+CN leaves from the CoA with a Home Address option (§11.3.1) and the CN's packets arriving with a type 2
+routing header are delivered (§11.3.3). RR is redone at 0.95 of the CN lifetime. A movement or a link
+down makes CN bindings stale (-> IDLE, traffic through the HA); back home, each CN that may hold a
+binding gets a lifetime 0 BU from the HoA with Kbm = SHA1(home token).
+Not implemented: DHAAD, MPS/MPA, link-local DAD, InterfaceInitialInitDelay.
 """
 
 from __future__ import annotations
@@ -48,6 +59,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from ipaddress import IPv6Address, IPv6Interface, IPv6Network
 
 from mipsniff.agent import packets as pk
@@ -92,6 +104,7 @@ T_ROUTER = "router"
 T_PROBE = "probe"
 T_BU_RESEND = "bu_resend"
 T_BU_REFRESH = "bu_refresh"
+T_RR = "rr"  # the earliest HoTI/CoTI retransmission or CN refresh over all correspondents
 
 BUL_ENTRY_TYPE = 0  # mip6d's BUL_ENTRY, printed in "bu_resend: BU resend type %d"
 
@@ -135,6 +148,38 @@ class BulEntry:
     sent_seqs: list[int] = field(default_factory=list)
 
 
+class RrState(StrEnum):
+    """Return routability with one correspondent (mip6d's `rr` entries, RFC 6275 §5.2.5, §11.6)."""
+
+    IDLE = "idle"  # nothing running (no home registration for the current CoA yet)
+    TESTING = "testing"  # HoTI and/or CoTI sent, waiting for HoT / CoT
+    BOUND = "bound"  # BU sent to the CN with both keygen tokens: data goes direct (HAO + RH2)
+
+
+@dataclass(slots=True)
+class CnEntry:
+    """A correspondent's BUL entry plus its return-routability state."""
+
+    cn: IPv6Address
+    state: RrState = RrState.IDLE
+    care_of_address: IPv6Address | None = None
+    home_cookie: bytes = b""
+    careof_cookie: bytes = b""
+    home_token: bytes | None = None
+    careof_token: bytes | None = None
+    home_nonce_index: int = 0
+    careof_nonce_index: int = 0
+    hoti_ns: int | None = None  # next HoTI retransmission
+    coti_ns: int | None = None
+    hoti_delay_ns: int = 0
+    coti_delay_ns: int = 0
+    refresh_ns: int | None = None  # redo RR before the CN binding expires
+    cn_has_binding: bool = False  # a BU was sent: the CN may hold a binding until we deregister
+    seq: int = 0
+    lifetime_s: int = 0
+    expires_ns: int = 0
+
+
 MnHandler = Callable[["MobileNode", Event, "pk.Parsed | None", int], list[Action]]
 TimerHandler = Callable[["MobileNode", int], list[Action]]
 
@@ -166,6 +211,7 @@ class MobileNode:
         # number than the previous one, even after a deregistration deleted the entry.
         self.next_seq = config.initial_seq if config.initial_seq is not None else rng.randrange(0x10000)
         self.ever_registered = False
+        self.cn_entries: dict[IPv6Address, CnEntry] = {}
 
     # --- Machine ---
 
@@ -173,6 +219,18 @@ class MobileNode:
         key, parsed = event_key(event)
         if isinstance(event, Received) and parsed is None:
             return [Dropped(reason="malformed", packet=event.packet)]
+        if isinstance(event, Received) and parsed is not None and parsed.rh2 is not None \
+                and parsed.kind != pk.Kind.BA and parsed.rh2 == self.config.home_address and parsed.dst == self.coa:
+            # §11.3.3: a correspondent's route-optimised packet (type 2 routing header with our HoA).
+            inner = pk.strip_rh2(event.packet)
+            if inner is None:
+                return [Dropped(reason="malformed", packet=event.packet, detail="type 2 routing header")]
+            if parsed.src not in self.cn_entries:
+                return [Dropped(reason="rh2_without_binding", packet=event.packet)]
+            inner_parsed = pk.parse(inner)
+            if inner_parsed is None:
+                return [Dropped(reason="malformed", packet=inner)]
+            return self._local_input(inner, inner_parsed, now_ns)  # now addressed to the HoA: ours
         handler = self.TABLE.get((self.state, key), MobileNode._on_other)
         return handler(self, event, parsed, now_ns)
 
@@ -275,6 +333,7 @@ class MobileNode:
         self.coa, self.coa_prefix, self.coa_usable, self.coa_tentative = None, None, False, False
         self.home_address_on_link = False
         self.router, self.backup = None, None
+        self._cn_bindings_stale()
         self._cancel(T_DAD_NS, T_DAD_DONE, T_ROUTER, T_PROBE)
         return out
 
@@ -357,6 +416,7 @@ class MobileNode:
             return out
         if old_coa is not None and old_coa != coa:
             out.append(AddressRemoved(iface=self.iface, address=IPv6Interface(f"{old_coa}/64")))
+        self._cn_bindings_stale()
         self.coa, self.coa_prefix = coa, prefix
         return out + self._start_dad(now)
 
@@ -490,6 +550,7 @@ class MobileNode:
         else:
             out.append(Log(text="mn_send_home_bu: Bule for HA exists. Updating it."))
             out.append(Log(text="mn_send_home_bu: Moved to foreign network"))
+        self._cn_bindings_stale()
         e.last_coa = e.care_of_address
         e.care_of_address = self.coa
         e.dereg = False
@@ -512,6 +573,7 @@ class MobileNode:
             out.append(AddressAdded(iface=self.iface,
                                     address=IPv6Interface(f"{self.config.home_address}/{self.config.home_prefix_len}")))
         out.append(Log(text="mn_move: in home net"))
+        out += self._deregister_cns(now)
         e = self.bul
         if e is None:
             return out  # never registered: nothing to undo
@@ -647,6 +709,11 @@ class MobileNode:
             gt(GtKind.HANDOVER_DONE, home_address=e.home_address, care_of_address=e.care_of_address,
                status=p.status),
         ]
+        if self.state == AWAY:
+            for cn in self.config.route_optimization_cns:
+                entry = self.cn_entries.setdefault(cn, CnEntry(cn=cn, seq=self.next_seq))
+                if entry.state == RrState.IDLE or entry.care_of_address != self.coa:
+                    out += self._start_rr(entry, now)
         return out
 
     def _delete_bul(self, e: BulEntry) -> list[Action]:
@@ -662,6 +729,139 @@ class MobileNode:
         na = pk.build_na(self.config.home_address, pk.ALL_NODES, self.config.home_address, self.config.mac,
                          router=False, solicited=False, override=True)
         return self._send(na)
+
+    # --- route optimisation (return routability, §5.2.5, §11.6, §11.7.2) ---
+
+    def _cn_bindings_stale(self) -> None:
+        """§11.6: a CN binding names the old CoA; traffic goes through the HA until RR is redone."""
+        for entry in self.cn_entries.values():
+            entry.state, entry.hoti_ns, entry.coti_ns, entry.refresh_ns = RrState.IDLE, None, None, None
+        self._rearm_rr()
+
+    def _rearm_rr(self) -> None:
+        times = [t for e in self.cn_entries.values() for t in (e.hoti_ns, e.coti_ns, e.refresh_ns) if t is not None]
+        if times:
+            self._arm(T_RR, min(times))
+        else:
+            self._cancel(T_RR)
+
+    def _start_rr(self, e: CnEntry, now: int) -> list[Action]:
+        """§11.6.1: HoTI from the HoA through the reverse tunnel and CoTI from the CoA, in parallel."""
+        assert self.coa is not None
+        e.state, e.care_of_address = RrState.TESTING, self.coa
+        e.home_token = e.careof_token = None
+        e.home_cookie, e.careof_cookie = self.rng.randbytes(8), self.rng.randbytes(8)
+        e.hoti_delay_ns = e.coti_delay_ns = self.config.test_init_timeout_ms * NS_PER_MS
+        e.refresh_ns = None
+        out = self._send_hoti(e, now) + self._send_coti(e, now)
+        self._rearm_rr()
+        return out
+
+    def _send_hoti(self, e: CnEntry, now: int) -> list[Action]:
+        assert self.coa is not None
+        hoti = pk.build_test_init(self.config.home_address, e.cn, cookie=e.home_cookie, home=True,
+                                  hlim=self.config.hop_limit)
+        e.hoti_ns = now + e.hoti_delay_ns
+        outer = pk.encapsulate(self.coa, self.config.home_agent, hoti, self.config.hop_limit)
+        return [self._send(outer, self._next_hop(self.config.home_agent)),
+                Log(text=f"mh_send: sending MH type 1\nfrom {pk.nip6(self.config.home_address)}\nto {pk.nip6(e.cn)}")]
+
+    def _send_coti(self, e: CnEntry, now: int) -> list[Action]:
+        assert self.coa is not None
+        coti = pk.build_test_init(self.coa, e.cn, cookie=e.careof_cookie, home=False, hlim=self.config.hop_limit)
+        e.coti_ns = now + e.coti_delay_ns
+        return [self._send(coti, self._next_hop(e.cn)),
+                Log(text=f"mh_send: sending MH type 2\nfrom {pk.nip6(self.coa)}\nto {pk.nip6(e.cn)}")]
+
+    def _t_rr(self, now: int) -> list[Action]:
+        """HoTI/CoTI retransmission (5 s doubling to 32 s) and RR refresh before the CN binding expires."""
+        out: list[Action] = []
+        cap = self.config.max_bindack_timeout_ms * NS_PER_MS
+        for e in self.cn_entries.values():
+            if e.refresh_ns is not None and e.refresh_ns <= now:
+                out += self._start_rr(e, now)
+                continue
+            if e.hoti_ns is not None and e.hoti_ns <= now:
+                e.hoti_delay_ns = min(2 * e.hoti_delay_ns, cap)
+                out += self._send_hoti(e, now)
+            if e.coti_ns is not None and e.coti_ns <= now:
+                e.coti_delay_ns = min(2 * e.coti_delay_ns, cap)
+                out += self._send_coti(e, now)
+        self._rearm_rr()
+        return out
+
+    def _on_cot(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
+        assert isinstance(event, Received) and p is not None
+        if p.dst != self.coa:
+            return [Dropped(reason="not_for_me", packet=event.packet)]
+        return self._on_test(p, now)
+
+    def _on_hot_direct(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
+        """A HoT must come through the HA's tunnel (§11.6.2: it proves the home address is reachable)."""
+        assert isinstance(event, Received) and p is not None
+        return [Dropped(reason="hot_not_tunnelled", packet=event.packet)]
+
+    def _on_test(self, p: pk.Parsed, now: int) -> list[Action]:
+        """HoT / CoT (§11.6.2): accept only the cookie we sent; with both tokens, BU to the CN."""
+        e = self.cn_entries.get(p.src)
+        home = p.kind == pk.Kind.HOT
+        if e is None or e.state != RrState.TESTING or not p.mh_checksum_ok \
+                or p.cookie != (e.home_cookie if home else e.careof_cookie):
+            return [Dropped(reason="rr_unexpected_test", detail=f"{p.kind.name} from {p.src}")]
+        if home:
+            e.home_token, e.home_nonce_index, e.hoti_ns = p.token, p.nonce_index, None
+        else:
+            e.careof_token, e.careof_nonce_index, e.coti_ns = p.token, p.nonce_index, None
+        out: list[Action] = []
+        if e.home_token is not None and e.careof_token is not None:
+            out += self._send_cn_bu(e, now)
+        self._rearm_rr()
+        return out
+
+    def _send_cn_bu(self, e: CnEntry, now: int) -> list[Action]:
+        """§11.7.2: BU to the CN, authorised by Kbm = SHA1(home token | care-of token) (§5.2.5)."""
+        assert self.coa is not None and e.home_token is not None
+        e.seq = (e.seq + 1) & 0xFFFF
+        home_left = (self.bul.expires_ns - now) // NS_PER_S if self.bul is not None and self.bul.expires_ns else 0
+        e.lifetime_s = max(0, min(self.config.max_cn_binding_life_s, home_left)) // 4 * 4
+        kbm = pk.binding_key(e.home_token, e.careof_token)
+        bu = pk.build_bu_to_cn(self.coa, e.cn, home_address=self.config.home_address, seq=e.seq,
+                               lifetime_s=e.lifetime_s, home_nonce_index=e.home_nonce_index,
+                               careof_nonce_index=e.careof_nonce_index, kbm=kbm, ack=self.config.cn_bu_ack,
+                               hlim=self.config.hop_limit)
+        e.state, e.cn_has_binding = RrState.BOUND, True
+        e.expires_ns = now + e.lifetime_s * NS_PER_S
+        # Redo RR before the binding (and the 210 s token lifetime) runs out, as mip6d refreshes.
+        e.refresh_ns = now + e.lifetime_s * self.config.refresh_permille * NS_PER_MS if e.lifetime_s else None
+        flags = pk.BuFlags.A if self.config.cn_bu_ack else pk.BuFlags(0)
+        return [
+            self._send(bu, self._next_hop(e.cn)),
+            Log(text=f"mh_send: sending MH type 5\nfrom {pk.nip6(self.coa)}\nto {pk.nip6(e.cn)}"),
+            gt(GtKind.BU_SENT, home_address=self.config.home_address, care_of_address=self.coa, peer=e.cn,
+               seq=e.seq, lifetime_s=e.lifetime_s, flags=flags.letters(), retransmission=0),
+            BindingChanged(home_address=self.config.home_address, care_of_address=self.coa, peer=e.cn,
+                           lifetime_s=e.lifetime_s, seq=e.seq, state=BindingState.READY),
+        ]
+
+    def _deregister_cns(self, now: int) -> list[Action]:
+        """Back home (§11.5.4, §11.7.2): lifetime 0 BUs from the HoA, Kbm = SHA1(home keygen token)."""
+        out: list[Action] = []
+        hoa = self.config.home_address
+        for e in self.cn_entries.values():
+            if e.cn_has_binding and e.home_token is not None and e.expires_ns > now:
+                e.seq = (e.seq + 1) & 0xFFFF
+                bu = pk.build_bu_to_cn(hoa, e.cn, home_address=hoa, seq=e.seq, lifetime_s=0,
+                                       home_nonce_index=e.home_nonce_index, careof_nonce_index=0,
+                                       kbm=pk.binding_key(e.home_token, None), hlim=self.config.hop_limit)
+                out += [self._send(bu, self._next_hop(e.cn)),
+                        gt(GtKind.BU_SENT, home_address=hoa, care_of_address=hoa, peer=e.cn, seq=e.seq, lifetime_s=0,
+                           flags="", retransmission=0),
+                        BindingChanged(home_address=hoa, care_of_address=hoa, peer=e.cn, lifetime_s=0, seq=e.seq,
+                                       state=BindingState.REMOVED)]
+            e.state, e.hoti_ns, e.coti_ns, e.refresh_ns = RrState.IDLE, None, None, None
+            e.cn_has_binding = False
+        self._rearm_rr()
+        return out
 
     # --- data path ---
 
@@ -693,6 +893,11 @@ class MobileNode:
                 return [self._send(event.packet, self._next_hop(dst)),
                         *self._gt_data(event, GtKind.DATA_SENT, iface=self.iface, path="direct")]
             assert self.coa is not None
+            ro = self.cn_entries.get(dst)
+            if ro is not None and ro.state == RrState.BOUND and ro.care_of_address == self.coa and ro.expires_ns > now:
+                # §11.3.1: route-optimised: from the CoA, straight to the CN, with a Home Address option.
+                return [self._send(pk.insert_hao(event.packet, self.coa), self._next_hop(dst)),
+                        *self._gt_data(event, GtKind.DATA_SENT, iface=self.iface, path="ro")]
             # §11.3.1: reverse tunnelling to the HA, CoA -> HA (RFC 2473).
             outer = pk.encapsulate(self.coa, self.config.home_agent, event.packet, self.config.hop_limit)
             return [self._send(outer, self._next_hop(self.config.home_agent)),
@@ -718,6 +923,8 @@ class MobileNode:
 
     def _local_input(self, packet: bytes, p: pk.Parsed, now: int) -> list[Action]:
         """A packet for one of our addresses (directly or decapsulated)."""
+        if p.kind == pk.Kind.HOT:
+            return self._on_test(p, now)
         out: list[Action] = [Deliver(packet=packet)]
         if p.kind == pk.Kind.ECHO_REQUEST:
             out += self._reply_echo(p, now)
@@ -808,6 +1015,8 @@ MobileNode.TABLE = {
     **{(s, pk.Kind.ECHO_REQUEST): MobileNode._on_echo_request for s in ATTACHED},
     **{(s, pk.Kind.NS): MobileNode._on_ns for s in ATTACHED},
     **{(s, pk.Kind.NA): MobileNode._on_na for s in ATTACHED},
+    **{(s, pk.Kind.COT): MobileNode._on_cot for s in ATTACHED},
+    **{(s, pk.Kind.HOT): MobileNode._on_hot_direct for s in ATTACHED},
 }
 
 MobileNode.TIMER_TABLE = {
@@ -820,4 +1029,5 @@ MobileNode.TIMER_TABLE = {
     **{(s, T_PROBE): MobileNode._t_probe for s in ROUTED},
     **{(s, T_BU_RESEND): MobileNode._t_bu_resend for s in ATTACHED},
     **{(s, T_BU_REFRESH): MobileNode._t_bu_refresh for s in ATTACHED},
+    **{(s, T_RR): MobileNode._t_rr for s in (AWAY,)},
 }

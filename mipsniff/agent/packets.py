@@ -12,6 +12,8 @@ on receipt by `mh_checksum()`, an independent implementation of RFC 6275 §6.1.1
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import struct
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
@@ -38,6 +40,12 @@ from scapy.layers.inet6 import (
     IPv6,
     IPv6ExtHdrDestOpt,
     IPv6ExtHdrRouting,
+    MIP6MH_CoT,
+    MIP6MH_CoTI,
+    MIP6MH_HoT,
+    MIP6MH_HoTI,
+    MIP6OptBindingAuthData,
+    MIP6OptNonceIndices,
 )
 from scapy.packet import Packet
 
@@ -332,6 +340,10 @@ class Kind(IntEnum):
     TUNNEL = 10
     UDP = 11
     MH_OTHER = 12
+    HOTI = 13
+    COTI = 14
+    HOT = 15
+    COT = 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -379,6 +391,14 @@ class Parsed:
     dport: int = 0
     payload: bytes = b""
     inner: bytes = b""  # the inner packet of a tunnel
+    # return routability (RFC 6275 §6.1.3-§6.1.6) and the BU's RR options (§6.2.6, §6.2.7)
+    cookie: bytes = b""
+    token: bytes = b""
+    nonce_index: int = 0  # HoT/CoT nonce index
+    home_nonce_index: int | None = None  # BU Nonce Indices option
+    careof_nonce_index: int | None = None
+    authenticator: bytes | None = None  # BU Binding Authorization Data option
+    mh: bytes = b""  # the Mobility Header as received
 
 
 def _ext_chain(pkt: Packet) -> tuple[IPv6Address | None, IPv6Address | None, Packet]:
@@ -411,8 +431,22 @@ def parse(data: bytes) -> Parsed | None:
         if isinstance(up, MIP6MH_BU | MIP6MH_BA | MIP6MH_BE) or getattr(up, "mhtype", None) is not None:
             ok = mh_checksum(hoa or src, rh2 or dst, bytes(up)) == int(up.cksum)
             if isinstance(up, MIP6MH_BU):
+                ni = up.getlayer(MIP6OptNonceIndices)
+                bad = up.getlayer(MIP6OptBindingAuthData)
                 return Parsed(kind=Kind.BU, mh_checksum_ok=ok, seq=int(up.seq), lifetime_s=int(up.mhtime) * 4,
-                              flags=int(up.flags) << 9, **base)  # type: ignore[arg-type]
+                              flags=int(up.flags) << 9, mh=bytes(up),
+                              home_nonce_index=int(ni.hni) if ni is not None else None,
+                              careof_nonce_index=int(ni.coni) if ni is not None else None,
+                              authenticator=bytes(up)[-12:] if bad is not None else None,
+                              **base)  # type: ignore[arg-type]
+            if isinstance(up, MIP6MH_HoTI | MIP6MH_CoTI):
+                # scapy's CoTI/CoT subclass HoTI/HoT: decide on the MH type, not the class.
+                kind = Kind.HOTI if int(up.mhtype) == MhType.HOTI else Kind.COTI
+                return Parsed(kind=kind, mh_checksum_ok=ok, cookie=bytes(up.cookie), **base)  # type: ignore[arg-type]
+            if isinstance(up, MIP6MH_HoT | MIP6MH_CoT):
+                kind = Kind.HOT if int(up.mhtype) == MhType.HOT else Kind.COT
+                return Parsed(kind=kind, mh_checksum_ok=ok, cookie=bytes(up.cookie), token=bytes(up.token),
+                              nonce_index=int(up.index), **base)  # type: ignore[arg-type]
             if isinstance(up, MIP6MH_BA):
                 return Parsed(kind=Kind.BA, mh_checksum_ok=ok, seq=int(up.seq), lifetime_s=int(up.mhtime) * 4,
                               status=int(up.status), **base)  # type: ignore[arg-type]
@@ -483,3 +517,124 @@ def _parse_ra(ra: Packet, base: dict[str, object]) -> Parsed:
 def nip6(addr: IPv6Address) -> str:
     """mip6d's NIP6ADDR text: eight groups, no zero compression, no leading zeros (field notes 1.1)."""
     return ":".join(f"{g:x}" for g in struct.unpack("!8H", addr.packed))
+
+
+# --- return routability (RFC 6275 §5.2, §6.1.3-§6.1.6, §6.2.6-§6.2.7) ------------------------------------
+
+
+def build_test_init(src: IPv6Address, dst: IPv6Address, *, cookie: bytes, home: bool, hlim: int = 64) -> bytes:
+    """HoTI (from the home address, sent through the reverse tunnel) or CoTI (from the CoA, direct)."""
+    mh = MIP6MH_HoTI(cookie=cookie) if home else MIP6MH_CoTI(cookie=cookie)
+    return bytes(_ip(src, dst, hlim) / mh)
+
+
+def build_test(src: IPv6Address, dst: IPv6Address, *, index: int, cookie: bytes, token: bytes, home: bool,
+               hlim: int = 64) -> bytes:
+    """HoT (to the home address) or CoT (to the CoA): nonce index, the cookie echoed, the keygen token."""
+    cls = MIP6MH_HoT if home else MIP6MH_CoT
+    return bytes(_ip(src, dst, hlim) / cls(index=index & 0xFFFF, cookie=cookie, token=token))
+
+
+def keygen_token(kcn: bytes, address: IPv6Address, nonce: bytes, home: bool) -> bytes:
+    """§5.2.5: First(64, HMAC_SHA1(Kcn, (address | nonce | 0))) for home, `| 1` for care-of."""
+    return hmac.new(kcn, address.packed + nonce + bytes([0 if home else 1]), hashlib.sha1).digest()[:8]
+
+
+def binding_key(home_token: bytes, careof_token: bytes | None) -> bytes:
+    """§5.2.5: Kbm = SHA1(home keygen token | care-of keygen token), or SHA1(home token) to deregister."""
+    return hashlib.sha1(home_token + (careof_token or b"")).digest()
+
+
+def bu_authenticator(kbm: bytes, coa: IPv6Address, cn: IPv6Address, mh_without_auth: bytes) -> bytes:
+    """§6.2.7: First(96, HMAC_SHA1(Kbm, (care-of address | correspondent | MH Data))), where MH Data is the
+    Mobility Header without the Authenticator field, with the checksum field taken as zero."""
+    data = mh_without_auth[:4] + b"\x00\x00" + mh_without_auth[6:]
+    return hmac.new(kbm, coa.packed + cn.packed + data, hashlib.sha1).digest()[:12]
+
+
+def build_bu_to_cn(
+    src: IPv6Address,
+    dst: IPv6Address,
+    *,
+    home_address: IPv6Address,
+    seq: int,
+    lifetime_s: int,
+    home_nonce_index: int,
+    careof_nonce_index: int,
+    kbm: bytes,
+    ack: bool = False,
+    hlim: int = 64,
+) -> bytes:
+    """BU to a correspondent (§6.1.7, §11.7.2): no H flag, A only with UseCnBuAck, a Nonce Indices option
+    and a Binding Authorization Data option last (its 96-bit Authenticator ends the header)."""
+    flags = BuFlags.A if ack else BuFlags(0)
+
+    def make(auth: bytes) -> Packet:
+        # scapy's defaults for these option lengths are wrong (16): Nonce Indices is 4, BAD is 12 (§6.2.6-7).
+        return MIP6MH_BU(seq=seq & 0xFFFF, flags=int(flags) >> 9, mhtime=min(lifetime_s, 0x3FFFC) >> 2,
+                         options=[MIP6OptNonceIndices(olen=4, hni=home_nonce_index, coni=careof_nonce_index),
+                                  MIP6OptBindingAuthData(olen=12, authenticator=int.from_bytes(auth, "big"))])
+
+    def wrap(mh: Packet) -> Packet:
+        if src != home_address:
+            return _ip(src, dst, hlim) / IPv6ExtHdrDestOpt(options=[HAO(hoa=str(home_address))]) / mh
+        return _ip(src, dst, hlim) / mh
+
+    draft = bytes(wrap(make(bytes(12))))
+    mh = draft[64:] if src != home_address else draft[40:]
+    auth = bu_authenticator(kbm, src, dst, mh[:-12])
+    return bytes(wrap(make(auth)))
+
+
+def insert_hao(packet: bytes, care_of: IPv6Address) -> bytes:
+    """Route-optimised sending (§11.3.1): the packet from the HoA leaves from `care_of` with a Destination
+    Options header carrying PadN(2) + the Home Address option (8n+6 alignment, §6.3). The upper-layer
+    checksum stays valid: its pseudo-header uses the home address, which the HAO carries."""
+    hoa = packet[8:24]
+    plen = struct.unpack("!H", packet[4:6])[0] + 24
+    header = packet[:4] + struct.pack("!HBB", plen, 60, packet[7]) + care_of.packed + packet[24:40]
+    return header + bytes([packet[6], 2, 1, 2, 0, 0, 0xC9, 16]) + hoa + packet[40:]
+
+
+def strip_hao(packet: bytes) -> tuple[bytes, IPv6Address] | None:
+    """Undo `insert_hao` at the correspondent (§9.3.1): source := home address, header removed. None when the
+    first extension header is not a Destination Options header made only of padding and one HAO."""
+    if len(packet) < 48 or packet[6] != 60:
+        return None
+    hlen = (packet[41] + 1) * 8
+    opts, i, hoa = packet[42:40 + hlen], 0, None
+    while i < len(opts):
+        if opts[i] == 0:
+            i += 1
+            continue
+        if i + 2 > len(opts):
+            return None
+        t, ln = opts[i], opts[i + 1]
+        if t == 0xC9 and ln == 16 and i + 18 <= len(opts):
+            hoa = opts[i + 2:i + 18]
+        elif t != 1:
+            return None
+        i += 2 + ln
+    if hoa is None:
+        return None
+    plen = struct.unpack("!H", packet[4:6])[0] - hlen
+    header = packet[:4] + struct.pack("!HBB", plen, packet[40], packet[7]) + hoa + packet[24:40]
+    return header + packet[40 + hlen:], IPv6Address(hoa)
+
+
+def insert_rh2(packet: bytes, care_of: IPv6Address) -> bytes:
+    """A correspondent's packet to a bound home address (§9.3.2): to the CoA, with a type 2 routing header
+    holding the home address (segments left 1). The checksum used the final destination, the HoA."""
+    hoa = packet[24:40]
+    plen = struct.unpack("!H", packet[4:6])[0] + 24
+    header = packet[:4] + struct.pack("!HBB", plen, 43, packet[7]) + packet[8:24] + care_of.packed
+    return header + bytes([packet[6], 2, 2, 1, 0, 0, 0, 0]) + hoa + packet[40:]
+
+
+def strip_rh2(packet: bytes) -> bytes | None:
+    """Process a type 2 routing header at the MN (§11.3.3): destination := the home address, header removed."""
+    if len(packet) < 64 or packet[6] != 43 or packet[42] != 2 or packet[41] != 2:
+        return None
+    plen = struct.unpack("!H", packet[4:6])[0] - 24
+    header = packet[:4] + struct.pack("!HBB", plen, packet[40], packet[7]) + packet[8:24] + packet[48:64]
+    return header + packet[64:]

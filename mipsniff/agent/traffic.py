@@ -4,7 +4,13 @@ Theory of operation
 -------------------
 `Host` is a fixed node (one interface, static addresses, a default router) that answers NS and echo
 requests and routes the packets its applications hand it (`AppSend`) — the correspondent node of the
-article's experiment is the HA itself, but a separate CN uses this.
+article's experiment is the HA itself, but a separate CN uses this. With `route_optimization` it is a
+correspondent node of RFC 6275 §9: HoTI -> HoT and CoTI -> CoT with keygen tokens from its secret Kcn
+(§5.2.5, §9.4); a BU whose Binding Authorization Data verifies creates a binding cache entry (stale
+sequence numbers get BA 135, A flag a BA 0; lifetime 0 or from the HoA deregisters; §9.5); packets to a
+bound HoA leave to its CoA with a type 2 routing header (§9.3.2); packets with a Home Address option are
+accepted only from the bound CoA, others get a Binding Error status 1 (§9.3.1). Expired entries are
+purged before every event.
 
 Generators are machines with one timer (the next packet) and one event besides it (`Deliver`, a packet
 their host received). Each records ground truth for every data packet: `data_generated` when it hands
@@ -31,6 +37,7 @@ from ipaddress import IPv6Address, IPv6Network
 from mipsniff.agent import packets as pk
 from mipsniff.agent.api import (
     NS_PER_MS,
+    NS_PER_S,
     Action,
     AppSend,
     Deliver,
@@ -40,6 +47,7 @@ from mipsniff.agent.api import (
     LinkDown,
     LinkUp,
     Received,
+    Send,
     Timer,
     gt,
 )
@@ -72,13 +80,104 @@ class Host(FixedNode):
         super().__init__((config.interface,), routes, rng, forwarding=False, hop_limit=config.hop_limit)
         self.config = config
         self.state = RUNNING
+        # Correspondent-node state (RFC 6275 §5.2.3, §9.4): the secret Kcn, one nonce, the binding cache.
+        self.binding_cache: dict[IPv6Address, CnBinding] = {}
+        self.kcn = rng.randbytes(20) if config.route_optimization else b""
+        self.nonces: dict[int, bytes] = {1: rng.randbytes(8)} if config.route_optimization else {}
 
     def handle(self, event: Event, now_ns: int) -> list[Action]:
+        out: list[Action] = []
+        for hoa, b in list(self.binding_cache.items()):
+            if b.expires_ns <= now_ns:  # never an expired binding in the cache
+                del self.binding_cache[hoa]
+                out.append(gt(GtKind.BINDING_REMOVED, home_address=hoa, reason="expired"))
         key, parsed = event_key(event)
         if isinstance(event, Received) and parsed is None:
-            return [Dropped(reason="malformed", packet=event.packet)]
+            return out + [Dropped(reason="malformed", packet=event.packet)]
+        if isinstance(event, Received) and parsed is not None and parsed.hoa is not None \
+                and parsed.kind != pk.Kind.BU and self.config.route_optimization:
+            # §9.3.1: a Home Address option is accepted only with a binding for that HoA at that CoA.
+            bound = self.binding_cache.get(parsed.hoa)
+            stripped = pk.strip_hao(event.packet)
+            if bound is None or bound.care_of_address != parsed.src or stripped is None:
+                be = pk.build_be(parsed.dst, parsed.src, status=int(pk.BeStatus.UNKNOWN_BINDING),
+                                 home_address=parsed.hoa, hlim=self.hop_limit)
+                return out + [Dropped(reason="hao_without_binding", packet=event.packet), self.route(be, parsed.src),
+                              gt(GtKind.BE_SENT, status=1, home_address=parsed.hoa, dst=parsed.src)]
+            event = Received(iface=event.iface, packet=stripped[0])
+            key, parsed = event_key(event)
         handler = self.TABLE.get((self.state, key), Host._on_other)
-        return handler(self, event, parsed, now_ns)
+        return out + handler(self, event, parsed, now_ns)
+
+    def route(self, packet: bytes, dst: IPv6Address) -> Send | Dropped:
+        """§9.3.2: packets to a bound home address go to its CoA with a type 2 routing header."""
+        b = self.binding_cache.get(dst)
+        if b is not None and packet[6] != 43:
+            return super().route(pk.insert_rh2(packet, b.care_of_address), b.care_of_address)
+        return super().route(packet, dst)
+
+    # --- correspondent node: return routability and BUs (RFC 6275 §9.4, §9.5) ---
+
+    def _on_test_init(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
+        """HoTI -> HoT to the home address, CoTI -> CoT to the CoA, each with a keygen token (§9.4.1-§9.4.4)."""
+        assert isinstance(event, Received) and p is not None
+        if not self.config.route_optimization or not self.is_for_me(event.iface, p.dst):
+            return self._on_other(event, p, now)
+        if not p.mh_checksum_ok:
+            return [Dropped(reason="bad_checksum", packet=event.packet)]
+        home = p.kind == pk.Kind.HOTI
+        index = max(self.nonces)
+        token = pk.keygen_token(self.kcn, p.src, self.nonces[index], home)
+        reply = pk.build_test(p.dst, p.src, index=index, cookie=p.cookie, token=token, home=home, hlim=self.hop_limit)
+        return [self.route(reply, p.src)]
+
+    def _on_bu(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
+        """§9.5.1: verify the Binding Authorization Data with Kbm from the nonce indices, then cache."""
+        assert isinstance(event, Received) and p is not None
+        if not self.config.route_optimization or not self.is_for_me(event.iface, p.dst):
+            return self._on_other(event, p, now)
+        if not p.mh_checksum_ok:
+            return [Dropped(reason="bad_checksum", packet=event.packet)]
+        hoa, coa = p.hoa or p.src, p.src
+        out: list[Action] = [gt(GtKind.BU_RECEIVED, home_address=hoa, care_of_address=coa, seq=p.seq,
+                                lifetime_s=p.lifetime_s, flags=pk.BuFlags(p.flags).letters())]
+        if p.flags & pk.BuFlags.H:
+            return out + [Dropped(reason="bu_not_home_registration", packet=event.packet, detail="not a HA")]
+        if p.home_nonce_index is None or p.authenticator is None:
+            return out + [Dropped(reason="bu_without_rr_options", packet=event.packet)]
+        dereg = p.lifetime_s == 0 or coa == hoa
+        home_nonce = self.nonces.get(p.home_nonce_index)
+        careof_nonce = self.nonces.get(p.careof_nonce_index or 0)
+        if home_nonce is None or (careof_nonce is None and not dereg):
+            return out + [Dropped(reason="bu_expired_nonce", packet=event.packet)]
+        home_token = pk.keygen_token(self.kcn, hoa, home_nonce, True)
+        careof_token = None if dereg else pk.keygen_token(self.kcn, coa, careof_nonce or b"", False)
+        kbm = pk.binding_key(home_token, careof_token)
+        if pk.bu_authenticator(kbm, coa, p.dst, p.mh[:-12]) != p.authenticator:
+            return out + [Dropped(reason="bu_bad_authenticator", packet=event.packet)]
+        b = self.binding_cache.get(hoa)
+        if b is not None and not pk.seq_gt(p.seq, b.seq):
+            return out + self._cn_ba(p, hoa, coa, int(pk.BaStatus.SEQ_OUT_OF_WINDOW), b.seq, 0)
+        if dereg:
+            if b is not None:
+                del self.binding_cache[hoa]
+                out.append(gt(GtKind.BINDING_REMOVED, home_address=hoa, reason="dereg"))
+            return out + (self._cn_ba(p, hoa, coa, 0, p.seq, 0) if p.flags & pk.BuFlags.A else [])
+        lifetime = min(p.lifetime_s, self.config.max_cn_binding_life_s) // 4 * 4
+        self.binding_cache[hoa] = CnBinding(home_address=hoa, care_of_address=coa, seq=p.seq, lifetime_s=lifetime,
+                                            expires_ns=now + lifetime * NS_PER_S)
+        out.append(gt(GtKind.BINDING_ADDED, home_address=hoa, care_of_address=coa, seq=p.seq, lifetime_s=lifetime))
+        if p.flags & pk.BuFlags.A:
+            out += self._cn_ba(p, hoa, coa, 0, p.seq, lifetime)
+        return out
+
+    def _cn_ba(self, p: pk.Parsed, hoa: IPv6Address, coa: IPv6Address, status: int, seq: int,
+               lifetime_s: int) -> list[Action]:
+        ba = pk.build_ba(p.dst, coa, home_address=hoa, status=status, seq=seq, lifetime_s=lifetime_s,
+                         hlim=self.hop_limit)
+        return [super().route(ba, coa),
+                gt(GtKind.BA_SENT, home_address=hoa, care_of_address=coa, status=status, seq=seq,
+                   lifetime_s=lifetime_s)]
 
     def next_deadline(self) -> int | None:
         return None
@@ -89,7 +188,7 @@ class Host(FixedNode):
         action = self.route(event.packet, dst)
         if isinstance(action, Dropped):
             return [action, *_unsent(event, action.reason)]
-        return [action, *_sent(event, action.iface, "direct")]
+        return [action, *_sent(event, action.iface, "ro" if dst in self.binding_cache else "direct")]
 
     def _on_ns(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
         assert isinstance(event, Received) and p is not None
@@ -126,7 +225,21 @@ Host.TABLE = {
     (RUNNING, LinkDown): Host._on_link,
     (RUNNING, pk.Kind.NS): Host._on_ns,
     (RUNNING, pk.Kind.ECHO_REQUEST): Host._on_echo_request,
+    (RUNNING, pk.Kind.HOTI): Host._on_test_init,
+    (RUNNING, pk.Kind.COTI): Host._on_test_init,
+    (RUNNING, pk.Kind.BU): Host._on_bu,
 }
+
+
+@dataclass(slots=True)
+class CnBinding:
+    """A correspondent's binding cache entry (§9.1)."""
+
+    home_address: IPv6Address
+    care_of_address: IPv6Address
+    seq: int
+    lifetime_s: int
+    expires_ns: int
 
 
 def _sent(event: AppSend, iface: str, path: str) -> list[Action]:

@@ -140,7 +140,7 @@ class Net:
 # --- the article's topology ------------------------------------------------------------------------------
 
 def article_net(*, seed: int = 1, mn_kwargs: dict[str, object] | None = None, ha_kwargs: dict[str, object] | None = None,
-                ra_ms: tuple[int, int] = (1000, 3000), ping: bool = True) -> Net:
+                ra_ms: tuple[int, int] = (1000, 3000), ping: bool = True, cn: bool = False) -> Net:
     """MN 2001:db8::beef at home with HA 2001:db8:: (also the home router); a remote cell 2001:db8:1::/64
     behind an access router; HA and AR joined by a core link. The MN's wlan0 starts on link "home", down."""
     import random
@@ -181,6 +181,9 @@ def article_net(*, seed: int = 1, mn_kwargs: dict[str, object] | None = None, ha
                     InterfaceConfig(name="eth1", mac="02:00:00:00:01:02", addresses=(IPv6Interface(f"{core[2]}/64"),))),
         routes=(Route(prefix=IPv6Network("::/0"), iface="eth1", next_hop=IPv6Address("2001:db8:ff::1")),)),
         random.Random(rng.random()))
+    cn_addr = IPv6Address("2001:db8:ff::5")
+    if cn:
+        mn_kwargs = {"route_optimization_cns": (cn_addr,), **(mn_kwargs or {})}
     mn_cfg = MnConfig(initial_seq=54814, **(mn_kwargs or {}))  # type: ignore[arg-type]
     mn = MobileNode(mn_cfg, random.Random(rng.random()))
     net = Net(delay_ns={"home": 1_850_000, "remote": 35_000_000, "core": 35_000_000})
@@ -190,6 +193,17 @@ def article_net(*, seed: int = 1, mn_kwargs: dict[str, object] | None = None, ha
     if ping:
         apps.append(Ping(FlowConfig(flow="ping", src=mn_cfg.home_address, dst=IPv6Address("2001:db8::"),
                                     start_ms=5000), random.Random(rng.random())))
+    if cn:
+        from mipsniff.agent.config import HostConfig
+        from mipsniff.agent.traffic import Host
+
+        host = Host(HostConfig(interface=InterfaceConfig(name="eth0", mac="02:00:00:00:05:05",
+                                                         addresses=(IPv6Interface("2001:db8:ff::5/64"),)),
+                               default_router=IPv6Address("2001:db8:ff::1"), route_optimization=True),
+                    random.Random(rng.random()))
+        net.add(Node(name="cn", machine=host, links={"eth0": "core"}))
+        apps.append(Ping(FlowConfig(flow="ping-cn", src=mn_cfg.home_address, dst=cn_addr, start_ms=5000,
+                                    ident=0x5678), random.Random(rng.random())))
     net.add(Node(name="mn", machine=mn, links={"wlan0": "home"}, apps=apps))
     net.down.add(("mn", "wlan0"))
     net.at(100 * NS_PER_MS, "mn", LinkUp(iface="wlan0"))

@@ -118,3 +118,34 @@ def test_rerun_is_deterministic() -> None:
         return [(t, link, pkt) for t, link, _, pkt in net.wire]
 
     assert run() == run()
+
+
+def test_route_optimisation_with_a_correspondent() -> None:
+    net = article_net(cn=True, ping=False)
+    net.move(8 * S, "mn", "wlan0", "remote", 300 * NS_PER_MS)
+    net.move(20 * S, "mn", "wlan0", "home", 300 * NS_PER_MS)
+    net.run(19 * S)
+    cn_addr = IPv6Address("2001:db8:ff::5")
+    # HoTI through the reverse tunnel, CoTI direct (RFC 6275 §5.2.5).
+    remote = [pk.parse(p) for _, lk, snd, p in net.wire if lk == "remote" and snd == "mn"]
+    tunnelled = [pk.parse(p.inner) for p in remote if p is not None and p.kind == pk.Kind.TUNNEL]
+    assert any(i is not None and i.kind == pk.Kind.HOTI and i.src == HOA for i in tunnelled)
+    assert any(p is not None and p.kind == pk.Kind.COTI and p.src == COA for p in remote)
+    (cn_bu,) = [p for p in remote if p is not None and p.kind == pk.Kind.BU and p.dst == cn_addr]
+    assert cn_bu.flags == 0 and cn_bu.hoa == HOA and cn_bu.lifetime_s == 420 and cn_bu.authenticator is not None
+    cn = net.nodes["cn"].machine
+    from mipsniff.agent.traffic import Host
+
+    assert isinstance(cn, Host) and cn.binding_cache[HOA].care_of_address == COA
+    # Data: MN -> CN from the CoA with a HAO; CN -> MN to the CoA with a type 2 routing header.
+    assert any(p is not None and p.kind == pk.Kind.ECHO_REQUEST and p.src == COA and p.hoa == HOA for p in remote)
+    core = [pk.parse(p) for _, lk, snd, p in net.wire if lk == "core" and snd == "cn"]
+    assert any(p is not None and p.kind == pk.Kind.ECHO_REPLY and p.dst == COA and p.rh2 == HOA for p in core)
+    ping = net.nodes["mn"].apps[0]
+    assert isinstance(ping, Ping) and [s for s in ping.rtt_ns if s >= 12]
+    paths = {g.fields["path"] for t, g in net.gt(GtKind.DATA_SENT, "mn") if t > 12 * S}
+    assert paths == {"ro"}
+    net.run(26 * S)
+    # Back home: the CN binding is deregistered with a lifetime 0 BU from the home address.
+    assert HOA not in cn.binding_cache
+    assert {g.fields["path"] for t, g in net.gt(GtKind.DATA_SENT, "mn") if t > 21 * S} == {"direct"}

@@ -484,3 +484,47 @@ def test_binding_error_is_logged() -> None:
     be = pk.build_be(HA, COA, status=1, home_address=HOA)
     out = d.feed(Received(iface="wlan0", packet=be), d.now + 1)
     assert any(isinstance(a, Log) and "Binding Error status 1" in a.text for a in out)
+
+
+# --- route optimisation (RFC 6275 §11.6) ---
+
+CN = IPv6Address("2001:db8:5::5")
+
+
+def test_rr_starts_after_the_home_ba_and_retransmits_5_s_doubling() -> None:
+    d = Driver(route_optimization_cns=(CN,))
+    t_ba = registered(d)
+    coti = [x for x in d.sent(pk.Kind.COTI)]
+    assert [t for t, _, _ in coti] == [t_ba]
+    hoti = [(t, pk.parse(p.inner)) for t, p, _ in d.sent(pk.Kind.TUNNEL)]
+    assert [(t, i.kind) for t, i in hoti if i is not None and i.kind == pk.Kind.HOTI] == [(t_ba, pk.Kind.HOTI)]
+    d.run(t_ba + 16 * S)
+    assert [(t - t_ba) // S for t, _, _ in d.sent(pk.Kind.COTI)] == [0, 5, 15]
+
+
+def test_hot_must_come_through_the_tunnel_and_cookies_must_match() -> None:
+    d = Driver(route_optimization_cns=(CN,))
+    registered(d)
+    direct = pk.build_test(CN, HOA, index=1, cookie=d.mn.cn_entries[CN].home_cookie, token=b"t" * 8, home=True)
+    out = d.feed(Received(iface="wlan0", packet=direct), d.now + 1)
+    assert [a.reason for a in out if isinstance(a, Dropped)] == ["hot_not_tunnelled"]
+    bad = pk.build_test(CN, COA, index=1, cookie=b"wrong!!!", token=b"t" * 8, home=False)
+    out = d.feed(Received(iface="wlan0", packet=bad), d.now + 1)
+    assert [a.reason for a in out if isinstance(a, Dropped)] == ["rr_unexpected_test"]
+    e = d.mn.cn_entries[CN]
+    hot = pk.encapsulate(HA, COA, pk.build_test(CN, HOA, index=7, cookie=e.home_cookie, token=b"H" * 8, home=True))
+    d.feed(Received(iface="wlan0", packet=hot), d.now + 1)
+    cot = pk.build_test(CN, COA, index=8, cookie=e.careof_cookie, token=b"C" * 8, home=False)
+    out = d.feed(Received(iface="wlan0", packet=cot), d.now + 1)
+    (bu,) = [pk.parse(a.packet) for a in out if isinstance(a, Send)]
+    assert bu is not None and bu.kind == pk.Kind.BU and bu.dst == CN and bu.home_nonce_index == 7
+    assert bu.careof_nonce_index == 8 and bu.flags == 0
+    assert bu.authenticator == pk.bu_authenticator(pk.binding_key(b"H" * 8, b"C" * 8), COA, CN, bu.mh[:-12])
+    # Data to the CN now leaves directly with a HAO.
+    (s,) = [a for a in d.feed(AppSend(packet=pk.build_echo(HOA, CN, ident=1, seq=1, data=b"", reply=False)),
+                               d.now + 1) if isinstance(a, Send)]
+    p = pk.parse(s.packet)
+    assert p is not None and p.src == COA and p.hoa == HOA and p.dst == CN
+    # A movement makes the CN binding stale: back to the tunnel.
+    d.feed(ra("2001:db8:2::/64", mac=R2_MAC), d.now + 1)
+    assert d.mn.cn_entries[CN].state == "idle"

@@ -139,3 +139,77 @@ def test_host_answers_ns_and_is_silent_with_its_link_down() -> None:
     h.handle(LinkUp(iface="eth0"), 3)
     assert any(isinstance(a, Send) for a in h.handle(AppSend(packet=pk.build_echo(A, B, ident=1, seq=2, data=b"",
                                                                                   reply=False)), 4))
+
+
+# --- correspondent node (route optimisation, RFC 6275 §9.4-§9.5) ---
+
+HOA = B
+COA = IPv6Address("2001:db8:1::10")
+
+
+def make_cn() -> Host:
+    return Host(HostConfig(interface=InterfaceConfig(name="eth0", mac="02:00:00:00:05:05",
+                                                     addresses=(IPv6Interface("2001:db8:5::5/64"),)),
+                           default_router=IPv6Address("2001:db8:5::1"), route_optimization=True), random.Random(1))
+
+
+def _tokens(cn: Host) -> tuple[bytes, bytes, int]:
+    hot = [pk.parse(a.packet) for a in cn.handle(Received(iface="eth0", packet=pk.build_test_init(
+        HOA, A, cookie=b"h" * 8, home=True)), 0) if isinstance(a, Send)][0]
+    cot = [pk.parse(a.packet) for a in cn.handle(Received(iface="eth0", packet=pk.build_test_init(
+        COA, A, cookie=b"c" * 8, home=False)), 0) if isinstance(a, Send)][0]
+    assert hot is not None and hot.kind == pk.Kind.HOT and hot.dst == HOA and hot.cookie == b"h" * 8
+    assert cot is not None and cot.kind == pk.Kind.COT and cot.dst == COA and cot.cookie == b"c" * 8
+    return hot.token, cot.token, hot.nonce_index
+
+
+def _cn_bu(kbm: bytes, seq: int, index: int, lifetime: int = 420, ack: bool = False) -> Received:
+    return Received(iface="eth0", packet=pk.build_bu_to_cn(COA, A, home_address=HOA, seq=seq, lifetime_s=lifetime,
+                                                           home_nonce_index=index, careof_nonce_index=index,
+                                                           kbm=kbm, ack=ack))
+
+
+def test_cn_accepts_an_authorised_bu_and_routes_with_rh2() -> None:
+    import hashlib
+
+    cn = make_cn()
+    home_tok, coa_tok, idx = _tokens(cn)
+    kbm = hashlib.sha1(home_tok + coa_tok).digest()  # §5.2.5, computed independently here
+    out = cn.handle(_cn_bu(kbm, 10, idx, ack=True), 1)
+    assert cn.binding_cache[HOA].care_of_address == COA and cn.binding_cache[HOA].lifetime_s == 420
+    (ba,) = [pk.parse(a.packet) for a in out if isinstance(a, Send)]
+    assert ba is not None and ba.kind == pk.Kind.BA and ba.status == 0 and ba.rh2 == HOA
+    # A packet for the HoA now leaves to the CoA with a type 2 routing header.
+    req = pk.insert_hao(pk.build_echo(HOA, A, ident=3, seq=1, data=b"x", reply=False), COA)
+    (s,) = [a for a in cn.handle(Received(iface="eth0", packet=req), 2) if isinstance(a, Send)]
+    p = pk.parse(s.packet)
+    assert p is not None and p.kind == pk.Kind.ECHO_REPLY and p.dst == COA and p.rh2 == HOA
+    # Stale sequence number: 135 with the last accepted one.
+    (ba,) = [pk.parse(a.packet) for a in cn.handle(_cn_bu(kbm, 10, idx), 3) if isinstance(a, Send)]
+    assert ba is not None and ba.status == 135 and ba.seq == 10
+    # The binding expires after its lifetime and is never seen expired.
+    cn.handle(Received(iface="eth0", packet=b"junk"), 1 + 420 * 10**9)
+    assert HOA not in cn.binding_cache
+
+
+def test_cn_rejects_a_bad_authenticator() -> None:
+    cn = make_cn()
+    _, _, idx = _tokens(cn)
+    out = cn.handle(_cn_bu(b"\x00" * 20, 1, idx), 1)
+    assert [a.reason for a in out if isinstance(a, Dropped)] == ["bu_bad_authenticator"]
+    assert not cn.binding_cache
+
+
+def test_cn_answers_hao_without_binding_with_binding_error() -> None:
+    cn = make_cn()
+    req = pk.insert_hao(pk.build_echo(HOA, A, ident=3, seq=1, data=b"x", reply=False), COA)
+    out = cn.handle(Received(iface="eth0", packet=req), 0)
+    (s,) = [a for a in out if isinstance(a, Send)]
+    p = pk.parse(s.packet)
+    assert p is not None and p.kind == pk.Kind.BE and p.status == 1 and p.dst == COA and p.be_home_address == HOA
+
+
+def test_cn_without_route_optimisation_ignores_rr() -> None:
+    h = make_host()
+    out = h.handle(Received(iface="eth0", packet=pk.build_test_init(HOA, A, cookie=b"h" * 8, home=True)), 0)
+    assert not any(isinstance(a, Send) for a in out)
