@@ -19,6 +19,7 @@ HOA = IPv6Address("2001:db8::beef")
 HA = IPv6Address("2001:db8::")
 MAC = "00:05:5d:f2:db:2b"
 COA = IPv6Address("2001:db8:1:0:205:5dff:fef2:db2b")
+CN = IPv6Address("2001:db8:5::5")
 
 
 def test_slaac_address_of_the_articles_mac() -> None:
@@ -151,6 +152,15 @@ def _corpus() -> list[bytes]:
         pk.encapsulate(COA, HA, pk.build_echo(HOA, HA, ident=0x1234, seq=7, data=bytes(56), reply=False)),  # 10
         udp.build(3, 0),  # 11
         rtp.build(4, 0),  # 12
+        # route optimisation (RFC 6275 §6.1.3-§6.1.7, §6.2.6-§6.2.7, §11.3.1, §9.3.2)
+        pk.build_test_init(HOA, CN, cookie=b"12345678", home=True),  # 13
+        pk.build_test_init(COA, CN, cookie=b"abcdefgh", home=False),  # 14
+        pk.build_test(CN, HOA, index=1, cookie=b"12345678", token=b"HHHHHHHH", home=True),  # 15
+        pk.build_test(CN, COA, index=1, cookie=b"abcdefgh", token=b"CCCCCCCC", home=False),  # 16
+        pk.build_bu_to_cn(COA, CN, home_address=HOA, seq=9, lifetime_s=420, home_nonce_index=1,
+                          careof_nonce_index=1, kbm=pk.binding_key(b"HHHHHHHH", b"CCCCCCCC")),  # 17
+        pk.insert_hao(pk.build_echo(HOA, CN, ident=1, seq=1, data=bytes(8), reply=False), COA),  # 18
+        pk.insert_rh2(pk.build_echo(CN, HOA, ident=1, seq=1, data=bytes(8), reply=True), COA),  # 19
     ]
 
 
@@ -188,6 +198,24 @@ def test_tshark_decodes_every_built_packet_cleanly(tmp_path: Path) -> None:
     assert ba[8] == "0" and ba[9] == "54814" and ba[12] == "2001:db8::beef"
     assert ba135[8] == "135" and ba135[9] == "100"
     assert rows[6][13] == "3000" and rows[6][14] in ("1", "True")
+    assert [r[3] for r in rows[12:17]] == ["1", "2", "3", "4", "5"]  # HoTI, CoTI, HoT, CoT, BU
+    assert rows[16][5] in ("0", "False") and rows[16][6] in ("0", "False")  # BU to a CN: neither A nor H
+    assert rows[17][11] == "2001:db8::beef" and rows[18][12] == "2001:db8::beef"  # HAO, RH2 on data
+
+
+def test_bu_to_cn_authenticator_is_hmac_sha1_over_coa_cn_and_mh() -> None:
+    import hashlib
+    import hmac
+
+    kbm = hashlib.sha1(b"HHHHHHHH" + b"CCCCCCCC").digest()
+    b = pk.build_bu_to_cn(COA, CN, home_address=HOA, seq=9, lifetime_s=420, home_nonce_index=1,
+                          careof_nonce_index=2, kbm=kbm)
+    mh = b[64:]
+    assert mh[12:18] == bytes([4, 4, 0, 1, 0, 2])  # Nonce Indices: type 4, length 4 (scapy's default is 16)
+    assert mh[18:20] == bytes([5, 12]) and len(mh) == 32  # Binding Authorization Data at 8n+2, length 12
+    data = mh[:4] + b"\x00\x00" + mh[6:20]  # MH without the Authenticator, checksum as zero (§6.2.7)
+    assert mh[20:] == hmac.new(kbm, COA.packed + CN.packed + data, hashlib.sha1).digest()[:12]
+    assert pk.mh_checksum(HOA, CN, mh) == struct.unpack("!H", mh[4:6])[0]
 
 
 @pytest.mark.oracle
