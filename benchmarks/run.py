@@ -51,6 +51,7 @@ class Result:
     wall_s: list[float] = field(default_factory=list)
     maxrss_mb: list[float] = field(default_factory=list)
     tree_mb: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
     found: list[int] = field(default_factory=list)
 
     @property
@@ -60,6 +61,10 @@ class Result:
     @property
     def peak_mb(self) -> float:
         return max(self.maxrss_mb)
+
+    @property
+    def median_cpu_s(self) -> float:
+        return statistics.median(self.cpu_s)
 
     @property
     def tree_peak_mb(self) -> float:
@@ -124,8 +129,23 @@ def target_tshark(capture: Path) -> Command:
     return Command(name="tshark -T fields", argv=argv, count=_lines)
 
 
-# Add `"report": target_report` here when the report benchmark exists.
-TARGETS: dict[str, Callable[[Path], Command]] = {"show": target_show, "tshark": target_tshark}
+def _report_records(path: Path) -> int:
+    """Binding exchanges plus weirds in a `report --json` document: what the correlator made of the
+    capture's BUs and BAs (every BU/BA lands in one or the other)."""
+    doc = json.loads(path.read_text())
+    return len(doc["bindings"]) + len(doc["weirds"])
+
+
+def target_report(capture: Path) -> Command:
+    """`mipsniff report --json`: the whole analysis (two passes, dissection, correlation, JSON)."""
+    argv = [sys.executable, "-c", "from mipsniff.cli import main; main()", "report", "--json", str(capture)]
+    return Command(name="mipsniff report --json", argv=argv, count=_report_records)
+
+
+REPORT_RATIO_TARGET = 0.25  # issue 4: report in at most a quarter of tshark's extraction time
+
+TARGETS: dict[str, Callable[[Path], Command]] = {"show": target_show, "tshark": target_tshark,
+                                                 "report": target_report}
 
 
 def run_once(cmd: Command, result: Result) -> None:
@@ -147,6 +167,8 @@ def run_once(cmd: Command, result: Result) -> None:
         result.wall_s.append(wall)
         result.maxrss_mb.append(rusage.ru_maxrss / 1024)  # Linux reports KiB
         result.tree_mb.append(sampler.peak_kb / 1024)
+        # user + system CPU of the process and the children it waited for (show's background reader)
+        result.cpu_s.append(rusage.ru_utime + rusage.ru_stime)
         result.found.append(cmd.count(out_path))
     finally:
         out_path.unlink(missing_ok=True)
@@ -185,16 +207,17 @@ def main(argv: list[str] | None = None) -> int:
 
     size_mb = capture.stat().st_size / 1e6
     print(f"capture: {capture} ({size_mb:.0f} MB), {args.reps} repetitions, {os.cpu_count()} CPUs")
-    print(f"{'target':<24}{'median s':>10}{'min s':>8}{'max s':>8}{'maxrss MB':>11}{'tree RSS MB':>13}"
-          f"{'packets':>10}")
+    print(f"{'target':<24}{'median s':>10}{'min s':>8}{'max s':>8}{'CPU s':>8}{'maxrss MB':>11}"
+          f"{'tree RSS MB':>13}{'packets':>10}")
     for r in results.values():
-        print(f"{r.name:<24}{r.median_s:>10.2f}{min(r.wall_s):>8.2f}{max(r.wall_s):>8.2f}"
+        print(f"{r.name:<24}{r.median_s:>10.2f}{min(r.wall_s):>8.2f}{max(r.wall_s):>8.2f}{r.median_cpu_s:>8.2f}"
               f"{r.peak_mb:>11.0f}{r.tree_peak_mb:>13.0f}{r.found[-1]:>10}")
     print("maxrss: the process's own ru_maxrss (wait4); tree RSS: peak of the summed RSS of the process "
           "and its children, sampled every 10 ms")
     ok = True
     figures: dict[str, object] = {"capture": str(capture), "size_mb": round(size_mb), "reps": args.reps,
                                   "targets": {r.name: {"median_s": round(r.median_s, 3), "wall_s": r.wall_s,
+                                                       "median_cpu_s": round(r.median_cpu_s, 3),
                                                        "peak_rss_mb": round(r.peak_mb, 1),
                                                        "tree_rss_mb": round(r.tree_peak_mb, 1), "found": r.found[-1]}
                                               for r in results.values()}}
@@ -205,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     if "show" in names and "tshark" in names:
         show, tshark = results[target_show(capture).name], results[target_tshark(capture).name]
         ratio = show.median_s / tshark.median_s
+        cpu_ratio = show.median_cpu_s / tshark.median_cpu_s
         figures["ratio"] = round(ratio, 3)
-        print(f"ratio show/tshark: {ratio:.3f} (target <= {RATIO_TARGET}); "
+        figures["cpu_ratio"] = round(cpu_ratio, 3)
+        print(f"ratio show/tshark: {ratio:.3f} wall (target <= {RATIO_TARGET}), {cpu_ratio:.3f} CPU; "
               f"tshark/show speed-up {1 / ratio:.1f}x")
         if show.found[-1] != tshark.found[-1]:
             print(f"FAIL: packet counts differ: show {show.found[-1]}, tshark {tshark.found[-1]}")
@@ -219,6 +244,17 @@ def main(argv: list[str] | None = None) -> int:
         if max(show.peak_mb, show.tree_peak_mb) >= MEMORY_LIMIT_MB:
             print(f"MISS: show --json peak RSS {max(show.peak_mb, show.tree_peak_mb):.0f} MB "
                   f">= {MEMORY_LIMIT_MB} MB")
+            ok = False
+    if "report" in names and "tshark" in names:
+        rep, tsh = results[target_report(capture).name], results[target_tshark(capture).name]
+        rratio = rep.median_s / tsh.median_s
+        figures["report_ratio"] = round(rratio, 3)
+        print(f"ratio report/tshark: {rratio:.3f} (target <= {REPORT_RATIO_TARGET})")
+        if rratio > REPORT_RATIO_TARGET:
+            print("MISS: report --json slower than 1/4 of tshark")
+            ok = False
+        if max(rep.peak_mb, rep.tree_peak_mb) >= MEMORY_LIMIT_MB:
+            print(f"MISS: report --json peak RSS {max(rep.peak_mb, rep.tree_peak_mb):.0f} MB >= {MEMORY_LIMIT_MB} MB")
             ok = False
     if args.json_out is not None:
         args.json_out.write_text(json.dumps(figures, indent=2) + "\n")

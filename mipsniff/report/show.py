@@ -97,17 +97,17 @@ def letters(flags: enum.IntFlag) -> str:
 def jsonable(value: Any) -> Any:
     """A record or value as JSON-ready data: addresses as text, bytes as hex, enums as numbers,
     dataclasses as dicts of their fields (byte offsets left out: they are for debugging)."""
-    if value is None or isinstance(value, bool | str | float):
+    if value is None or isinstance(value, (bool, str, float)):
         return value
     if isinstance(value, enum.IntFlag):
         return int(value)
     if isinstance(value, int):
         return int(value)
-    if isinstance(value, IPv6Address | IPv4Address):
+    if isinstance(value, (IPv6Address, IPv4Address)):
         return addr(value)
-    if isinstance(value, bytes | bytearray):
+    if isinstance(value, (bytes, bytearray)):
         return value.hex()
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
@@ -165,7 +165,7 @@ def ip_record(ip: IPv6 | IPv4 | None) -> dict[str, Any]:
         if home is not None:
             rec["home_address"] = addr(home)
     up = ip.payload
-    if isinstance(up, IPv6 | IPv4):
+    if isinstance(up, (IPv6, IPv4)):
         rec["kind"] = "tunnel"
         rec["type"] = "6in6" if isinstance(up, IPv6) else "4in6"
         rec["inner"] = ip_record(up)
@@ -195,7 +195,7 @@ def _mobility(rec: dict[str, Any], ip: IPv6 | IPv4, mh: MobilityHeader) -> None:
     rec["type"] = _mh_name(mh)
     rec["mh_type"] = int(mh.mh_type)
     rec["checksum_ok"] = mh.checksum_ok
-    if isinstance(mh, BindingUpdate | FastBindingUpdate):
+    if isinstance(mh, (BindingUpdate, FastBindingUpdate)):
         rec["seq"] = mh.sequence
         rec["flags"] = letters(mh.flags)
         rec["lifetime_s"] = mh.lifetime_s
@@ -203,7 +203,7 @@ def _mobility(rec: dict[str, Any], ip: IPv6 | IPv4, mh: MobilityHeader) -> None:
         # Address option says otherwise.
         coa = next((o.address for o in mh.options if isinstance(o, AlternateCareofAddress)), ip.src)
         rec["care_of_address"] = addr(coa)
-    elif isinstance(mh, BindingAcknowledgement | FastBindingAcknowledgement):
+    elif isinstance(mh, (BindingAcknowledgement, FastBindingAcknowledgement)):
         rec["seq"] = mh.sequence
         rec["flags"] = letters(mh.flags) if isinstance(mh, BindingAcknowledgement) else ""
         rec["lifetime_s"] = mh.lifetime_s
@@ -215,9 +215,9 @@ def _mobility(rec: dict[str, Any], ip: IPv6 | IPv4, mh: MobilityHeader) -> None:
         rec["status"] = int(mh.status)
         rec["status_name"] = _status_name(mh.status)
         rec["home_address"] = addr(mh.home_address)
-    elif isinstance(mh, HomeTestInit | CareofTestInit):
+    elif isinstance(mh, (HomeTestInit, CareofTestInit)):
         rec["cookie"] = mh.cookie
-    elif isinstance(mh, HomeTest | CareofTest):
+    elif isinstance(mh, (HomeTest, CareofTest)):
         rec["nonce_index"] = mh.nonce_index
     elif hasattr(mh, "sequence"):
         rec["seq"] = mh.sequence
@@ -234,7 +234,7 @@ def _icmpv6(rec: dict[str, Any], ip: IPv6 | IPv4, msg: ICMPv6) -> None:
     rec["type"] = _icmp_name(msg)
     rec["icmp_type"], rec["code"] = t, msg.code
     rec["checksum_ok"] = msg.checksum_ok
-    if isinstance(msg, EchoRequest | EchoReply):
+    if isinstance(msg, (EchoRequest, EchoReply)):
         rec["kind"] = "echo"
         rec["id"], rec["seq"] = msg.identifier, msg.sequence
     elif isinstance(msg, ICMPv6Error):
@@ -258,7 +258,7 @@ def _icmpv6(rec: dict[str, Any], ip: IPv6 | IPv4, msg: ICMPv6) -> None:
             rec["flags"] = letters(msg.flags)
         elif isinstance(msg, Redirect):
             rec["target"], rec["destination"] = str(msg.target), str(msg.destination)
-        elif isinstance(msg, HomeAgentDiscoveryRequest | MobilePrefixSolicitation):
+        elif isinstance(msg, (HomeAgentDiscoveryRequest, MobilePrefixSolicitation)):
             rec["id"] = msg.identifier
         elif isinstance(msg, HomeAgentDiscoveryReply):
             rec["id"] = msg.identifier
