@@ -180,7 +180,8 @@ class Host(FixedNode):
                    lifetime_s=lifetime_s)]
 
     def next_deadline(self) -> int | None:
-        return None
+        # Binding expiry (route optimisation only): purged at the start of `handle`.
+        return min((b.expires_ns for b in self.binding_cache.values()), default=None)
 
     def _on_app_send(self, event: Event, p: pk.Parsed | None, now: int) -> list[Action]:
         assert isinstance(event, AppSend)

@@ -213,7 +213,7 @@ def _check_mn(mn: MobileNode, actions: list, now: int, state: dict, ba135: int |
 def test_network_with_losses_keeps_ha_invariants(seed: int, loss: float, moves: list[int]) -> None:
     from agent_harness import article_net
 
-    net = article_net(seed=seed, ping=False)
+    net = article_net(seed=seed, ping=False, cn=True)
     rng = random.Random(seed)
     net.drop = lambda t, link, pkt: link != "home" and rng.random() < loss
     t = 0
@@ -222,6 +222,10 @@ def test_network_with_losses_keeps_ha_invariants(seed: int, loss: float, moves: 
         net.move(t, "mn", "wlan0", "remote" if i % 2 == 0 else "home", 300 * NS_PER_MS)
     ha = net.nodes["ha"].machine
     assert isinstance(ha, HomeAgent)
+    from mipsniff.agent.traffic import Host
+
+    cn = net.nodes["cn"].machine
+    assert isinstance(cn, Host)
     end = t + 10 * NS_PER_S
     step = NS_PER_S
     last: dict[IPv6Address, int] = {}
@@ -232,7 +236,11 @@ def test_network_with_losses_keeps_ha_invariants(seed: int, loss: float, moves: 
             if e.home_address in last and e.state == BindingState.REGISTERED:
                 assert e.seq == last[e.home_address] or pk.seq_gt(e.seq, last[e.home_address])
             last[e.home_address] = e.seq
-    bu_seqs = [g.fields["seq"] for _, g in net.gt(GtKind.BU_SENT, "mn")]
+        for b in cn.binding_cache.values():  # the correspondent's cache too (route optimisation)
+            assert b.expires_ns > net.now
+    bu_seqs = [g.fields["seq"] for _, g in net.gt(GtKind.BU_SENT, "mn") if g.fields["peer"] == HA_ADDR]
+    cn_seqs = [g.fields["seq"] for _, g in net.gt(GtKind.BU_SENT, "mn") if g.fields["peer"] != HA_ADDR]
+    assert all(pk.seq_gt(b, a) for a, b in zip(cn_seqs, cn_seqs[1:], strict=False))  # type: ignore[arg-type]
     ba135 = [g for _, g in net.gt(GtKind.BA_RECEIVED, "mn") if g.fields["status"] == 135]
     if not ba135:
         assert all(b == (a + 1) & 0xFFFF for a, b in zip(bu_seqs, bu_seqs[1:], strict=False))
