@@ -45,6 +45,7 @@ Constructors (configs in `mipsniff.agent.config`; `rng` is a `random.Random`; `s
     mn.MobileNode(config: MnConfig, rng, start_ns=0)          # interface starts down: send LinkUp
     traffic.Host(config: HostConfig, rng, start_ns=0)         # a correspondent node
     traffic.Ping / UdpStream / RtpStream(config: FlowConfig, rng, start_ns=0)   # generators
+    traffic.Sink(config: FlowConfig, rng, start_ns=0, kind="udp"|"rtp")          # a stream's receiver
 Each machine keeps public attributes for inspection (e.g. `mn.bul`, `ha.binding_cache`, `ping.sent`) and
 the vty renderers `mn.render_bul()` / `ha.render_bc()` produce mip6d's `bul` / `bc` text.
 
