@@ -485,7 +485,7 @@ def plot_stream(stream: pd.DataFrame, ax: Axes | None = None, *,
         for j in np.flatnonzero(missing > 0):
             tj = float(part["t"].iloc[j]) - t0
             ax.annotate(f"{int(missing[j])} missing", xy=(tj, float(part["seq"].iloc[j])),
-                        xytext=(-6, 8), textcoords="offset points", ha="right", fontsize=7.5,
+                        xytext=(-8, -6), textcoords="offset points", ha="right", va="top", fontsize=7.5,
                         arrowprops={"arrowstyle": "-", "color": "0.3", "linewidth": 0.6}, gid="stream:missing")
     if len(stream) and stream["gap_ms"].notna().any() and stream["gap_ms"].max() > 0:
         gap_ax.set_yscale("log")
@@ -496,6 +496,7 @@ def plot_stream(stream: pd.DataFrame, ax: Axes | None = None, *,
     gap_ax.set_ylabel("inter-arrival gap (ms, log)")
     ax.grid(True, color="0.9", linewidth=0.6)
     spans = [p for p in ax.patches if p.get_gid() == "blackout"][:1]
+    spans += [p for p in ax.patches if p.get_gid() == "blackout:partial"][:1]
     if handles:
         ax.legend(handles=handles + spans, loc="lower right", fontsize=7.5, framealpha=0.95)
     if title is None and len(flows) == 1:
