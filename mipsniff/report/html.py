@@ -100,8 +100,12 @@ def _figure(uri: str, alt: str, caption: str, gid: str) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
-def render_html(analysis: Analysis, *, title: str | None = None, dpi: int = 110) -> str:
-    """The whole report as one HTML document (a string); only the CLI writes it to a file."""
+def render_html(analysis: Analysis, *, title: str | None = None, dpi: int = 110, max_handover_figures: int = 50
+                ) -> str:
+    """The whole report as one HTML document (a string); only the CLI writes it to a file.
+
+    Each handover gets its ladder and RTT figures, up to `max_handover_figures` handovers (about a
+    second and 50 kB each); the tables always list every handover."""
     from mipsniff.report.figures import PHASES
 
     parts: list[str] = []
@@ -165,6 +169,10 @@ def render_html(analysis: Analysis, *, title: str | None = None, dpi: int = 110)
         parts.append(_figure(figure_data_uri(analysis.plot_breakdown(), dpi=dpi), "latency breakdown",
                              "Latency components of every handover.", "fig-breakdown"))
     for i, view in enumerate(analysis):
+        if i == max_handover_figures:
+            parts.append(f'<p class="muted">Figures of the remaining {len(h) - i} handovers are left out; '
+                         "draw them with <code>mipsniff plot CAPTURE --kind ladder --handover N</code>.</p>")
+            break
         rec = view.record
         parts.append(f'<section class="handover"><h3>Handover {escape(_fmt(rec.get("id")))}: '
                      f'{escape(_fmt(rec.get("kind")))}, <span class="result-{escape(_fmt(rec.get("result")))}">'

@@ -137,3 +137,11 @@ def test_report_command_writes_html_that_chromium_renders(tmp_path: Path) -> Non
     assert [i for i in ids if i.startswith("fig-ladder-")] == [f"fig-ladder-{k}" for k in range(5)]
     assert all(im["complete"] and im["w"] > 300 for im in images), images
     assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+
+
+def test_figures_are_capped_for_many_handovers(article: Analysis) -> None:
+    rec = article.report["handovers"][0]
+    many = mipsniff.read_report(article.report | {"handovers": [rec | {"id": i} for i in range(1, 4)],
+                                                  "packets": []})
+    page = render_html(many, max_handover_figures=2)
+    assert page.count('id="fig-ladder-') == 2 and "remaining 1 handovers" in page
