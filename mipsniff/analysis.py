@@ -813,7 +813,7 @@ def _progress_bar(path: Path) -> Iterator[Callable[[int, int], None] | None]:
 
 def _build_report(path: Path, vantage: str) -> dict[str, Any]:
     from mipsniff.correlate import Vantage
-    from mipsniff.report import analyze
+    from mipsniff.report.analyze import analyze
 
     try:
         v = Vantage(vantage)
