@@ -80,13 +80,17 @@ class PacketRow:
     ba_status: int | None = None
     nd_target: str | None = None
     weirds: str = ""
+    flags: str | None = None  # BU/BA/RA/NA flag letters in wire order, e.g. "AH"
+    status_name: str | None = None  # BA/BE status name, e.g. "ACCEPTED"
+    care_of_address: str | None = None  # BU: source or Alternate CoA option; BA: destination
+    checksum_ok: bool | None = None  # MH / ICMPv6 checksum verdict (None: not checked)
     info: str = ""  # the protocol part of `mipsniff show`'s line (tcpdump style)
 
 
 _INT_COLUMNS = ("echo_id", "echo_seq", "sport", "dport", "rtp_seq", "rtp_ssrc", "mh_seq", "lifetime_s",
                 "ba_status")
 _STR_COLUMNS = ("capture", "src", "dst", "inner_src", "inner_dst", "home_address", "routing_home_address",
-                "nd_target", "weirds", "info")
+                "nd_target", "weirds", "flags", "status_name", "care_of_address", "info")
 _PACKET_COLUMNS = tuple(f.name for f in fields(PacketRow))
 
 
@@ -114,6 +118,7 @@ def packets_frame(rows: Iterable[Mapping[str, Any] | PacketRow]) -> pd.DataFrame
         df[name] = _int64(df[name])
     for name in _STR_COLUMNS:
         df[name] = df[name].astype("string")
+    df["checksum_ok"] = df["checksum_ok"].astype("boolean")
     df["kind"] = df["kind"].fillna("other").astype("category")
     df["type"] = df["type"].fillna("").astype("category")
     return df
@@ -167,14 +172,23 @@ def _addr_text(value: Any) -> str:
     return str(value)
 
 
-def _info(frame: int, ts_ns: int, packet: Any) -> str:
-    """`mipsniff show`'s description of the packet (mipsniff.report.show), or "" if it cannot render it."""
+def _show_fields(frame: int, ts_ns: int, packet: Any) -> dict[str, Any]:
+    """The `mipsniff show --json` fields (mipsniff.report.show) that the typed columns do not already
+    hold, taken from the innermost record of a tunnel: `info` (show's text), `flags`, `status_name`,
+    `care_of_address`, `checksum_ok`. Empty if the renderer cannot describe the packet."""
     from mipsniff.report.show import describe, packet_record
 
     try:
-        return describe(packet_record(frame, ts_ns, packet))
+        rec = packet_record(frame, ts_ns, packet)
+        info = describe(rec)
     except Exception:  # a renderer bug must not lose the row; the table still has every typed column
-        return ""
+        return {}
+    while isinstance(rec.get("inner"), dict):
+        rec = rec["inner"]
+    flags = rec.get("flags")
+    return {"info": info, "flags": flags if isinstance(flags, str) else None,
+            "status_name": rec.get("status_name"), "care_of_address": rec.get("care_of_address"),
+            "checksum_ok": rec.get("checksum_ok")}
 
 
 def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture: str = "",
@@ -224,7 +238,8 @@ def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture:
         typ = name
     return PacketRow(
         # `ts` rounded to the microsecond exactly as the report writes its times, so they compare with ==.
-        frame=frame, ts=round(ts_ns / 1_000_000_000, 6), ts_ns=ts_ns, capture=capture, interface=interface, length=length, kind=kind, type=typ,
+        frame=frame, ts=round(ts_ns / 1_000_000_000, 6), ts_ns=ts_ns, capture=capture, interface=interface,
+        length=length, kind=kind, type=typ,
         src=_addr(getattr(outer, "src", None)), dst=_addr(getattr(outer, "dst", None)),
         inner_src=_addr(getattr(inner, "effective_src", None) or getattr(inner, "src", None)),
         inner_dst=_addr(getattr(inner, "effective_dst", None) or getattr(inner, "dst", None)),
@@ -233,8 +248,8 @@ def packet_row(frame: int, ts_ns: int, packet: Any, *, length: int = 0, capture:
         routing_home_address=_addr(getattr(inner, "routing_home_address", None)
                                    or getattr(outer, "routing_home_address", None)),
         weirds=",".join(w.name for w in getattr(packet, "weirds", ())),
-        info=_info(frame, ts_ns, packet),
         **values,
+        **_show_fields(frame, ts_ns, packet),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import (
@@ -46,7 +47,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
         e / IPv6(src="fe80::1", dst="ff02::1") / ICMPv6ND_RA(),
         e / IPv6(src="::", dst="ff02::1:ff00:2") / ICMPv6ND_NS(tgt=COA),
         e / IPv6(src=COA, dst=HA) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)])
-        / MIP6MH_BU(seq=54814, flags=0x30, mhtime=65535),
+        / MIP6MH_BU(seq=54814, flags="AH", mhtime=65535),
         e / IPv6(src=HA, dst=COA) / IPv6ExtHdrRouting(type=2, addresses=[HOA], segleft=1)
         / MIP6MH_BA(status=0, seq=54814, mhtime=65535),
         e / IPv6(src=COA, dst=HA) / IPv6(src=HOA, dst=HA) / ICMPv6EchoRequest(id=77, seq=3),
@@ -79,6 +80,10 @@ def test_rows_from_dissected_packets(capture: Path) -> None:
     assert p["capture"].unique().tolist() == ["handmade"]
     assert (p["weirds"] == "").all()
     assert p["info"].iloc[5].startswith("BU seq#=54814") and "HoA 2001:db8::beef" in p["info"].iloc[5]
+    assert (bu["flags"], bu["care_of_address"], bu["checksum_ok"]) == ("AH", COA, True)
+    assert (ba["status_name"], ba["care_of_address"]) == ("ACCEPTED", COA)
+    assert str(p["checksum_ok"].dtype) == "boolean" and isinstance(p["flags"].dtype, pd.StringDtype)
+    assert p.iloc[7]["info"].startswith("6in6")  # show describes the tunnel; the typed columns the inside
 
 
 def test_echoes_and_stream_from_dissected_packets(capture: Path) -> None:

@@ -126,3 +126,20 @@ def test_stream_figure_marks_the_missing_packets(loaded: dict[str, Analysis]) ->
     assert notes == [f"{missing} missing"] and missing > 0
     assert [c for c in ax.get_children() if str(c.get_gid()).startswith("blackout")]
     plt.close("all")
+
+
+def test_vantage_picks_the_interface_of_a_two_point_capture() -> None:
+    # lost-ba.pcapng holds one interface per capture point (mn, ha): each vantage reads its own.
+    path = SAMPLES / "lost-ba.pcapng"
+    at_mn, at_ha = mipsniff.load(path, vantage="mn"), mipsniff.load(path, vantage="ha")
+    assert at_mn.packets["interface"].nunique() == at_ha.packets["interface"].nunique() == 1
+    assert at_mn.packets["interface"].iloc[0] != at_ha.packets["interface"].iloc[0]
+    def first_bu(a: Analysis) -> float:
+        return float(a.packets.loc[a.packets["type"] == "BU", "ts"].min())
+
+    assert first_bu(at_mn) < first_bu(at_ha)  # the BU is captured at the MN before it reaches the HA
+    expected = _truth(path)["handovers"][0]["expected"]["ha"]
+    row = at_ha.handovers.iloc[0]
+    assert pd.isna(row["t_movement_detected"]) == (expected["t_movement_detected"] is None)
+    with pytest.raises(mipsniff.errors.UserError, match="unknown vantage"):
+        mipsniff.load(path, vantage="cn")
