@@ -141,7 +141,7 @@ def render_html(analysis: Analysis, *, title: str | None = None, dpi: int = 110,
          "RTT before", "RTT after"],
         ([r.get("id"), r.get("latency_ms.total"), *[r.get(f"latency_ms.{p.name}") for p in PHASES],
           r.get("lost.echo_unsent"), r.get("lost.echo_unanswered"), r.get("lost.stream_missing"),
-          r.get("rtt_ms.before"), r.get("rtt_ms.after")] for r in recs),
+          _fmt(r.get("rtt_ms.before"), 2), _fmt(r.get("rtt_ms.after"), 2)] for r in recs),
         numeric=range(11)))
 
     mn = analysis.mobile_nodes

@@ -77,7 +77,7 @@ def test_page_has_the_summary(page: str, article: Analysis) -> None:
     h = article.handovers.iloc[0]
     for text in ("Handovers (1)", "2001:db8::beef", "home_to_foreign", "completed", "54814",
                  f"{h['latency_ms.total']:.1f}", "movement detection", "Weirds (1)", "mh_bad_checksum",
-                 "fig-ladder-0", "fig-rtt-0"):
+                 "fig-ladder-0", "fig-rtt-0", '<td class="num">3.70</td>', '<td class="num">142.00</td>'):
         assert text in page, text
 
 
