@@ -426,11 +426,11 @@ class Correlator:
             self._on_ra(ob, frame, ts)
         elif isinstance(ob, RsObs):
             self._nd_sent.append((ts, frame, src_mac, "rs"))
-            self._record(frame, ts, "rs", None, str(ob.src), None)
+            self._record(frame, ts, "rs", None, ob.src, None)
         elif isinstance(ob, DadObs):
             self._dad.setdefault(ob.target, deque()).append((ts, frame))
             self._nd_sent.append((ts, frame, src_mac, "dad"))
-            self._record(frame, ts, "dad", None, "::", str(ob.target))
+            self._record(frame, ts, "dad", None, "::", ob.target)
         elif isinstance(ob, L2Obs):
             self._l2.append((ts, frame, ob))
             self._record(frame, ts, "l2", None, ob.src_mac, ob.dst_mac)
@@ -603,7 +603,7 @@ class Correlator:
         entry = (ts, frame, ob.interval_ns)
         r.ras.append(entry)
         r.last = entry
-        self._record(frame, ts, "ra", None, str(ob.router), None)
+        self._record(frame, ts, "ra", None, ob.router, None)
 
     def _routers_for(self, addr: IPv6Address | None) -> list[_Router]:
         if addr is None:
@@ -627,7 +627,7 @@ class Correlator:
     def _on_bu(self, b: BuObs, frame: int, ts: int, src_mac: str | None) -> None:
         mn = self._mn(b.hoa, frame)
         mn.last_seen = ts
-        self._record(frame, ts, "bu", b.hoa, str(b.coa), str(b.ha), seq=b.seq)
+        self._record(frame, ts, "bu", b.hoa, b.coa, b.ha, seq=b.seq)
         if not b.home:
             return  # a BU to a correspondent node (route optimisation, §11.7.2): not a home binding
         if src_mac is not None and mn.mac is None:
@@ -827,7 +827,7 @@ class Correlator:
 
     def _on_ba(self, a: BaObs, frame: int, ts: int) -> None:
         mn = self._mns.get(a.hoa)
-        self._record(frame, ts, "ba", a.hoa, str(a.ha), str(a.dst), seq=a.seq, status=a.status)
+        self._record(frame, ts, "ba", a.hoa, a.ha, a.dst, seq=a.seq, status=a.status)
         if mn is None:
             mn = self._mn(a.hoa, frame)
         mn.last_seen = ts
@@ -1007,7 +1007,8 @@ class Correlator:
         self._weirds.append(CorrelationWeird(name=name, detail=detail, frame=frame, ts_ns=ts, home_address=hoa))
 
     def _record(
-        self, frame: int, ts: int, kind: str, hoa: IPv6Address | None, src: str | None, dst: str | None,
+        self, frame: int, ts: int, kind: str, hoa: IPv6Address | None, src: IPv6Address | str | None,
+        dst: IPv6Address | str | None,
         seq: int | None = None, status: int | None = None,
     ) -> None:
         if self.config.keep_packets:

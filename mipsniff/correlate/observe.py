@@ -37,7 +37,7 @@ class BuObs:
     seq: int
     lifetime_s: int
     home: bool  # the H flag: a home registration (§6.1.7); without it, a BU to a correspondent node
-    flags: str
+    flags: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,11 @@ def _cls(x: object) -> str:
     return type(x).__name__
 
 
+def _a(x: Any) -> IPv6Address:
+    """An IPv6Address (the dissector's are already; re-wrapping would go through a string)."""
+    return x if type(x) is IPv6Address else IPv6Address(x)
+
+
 def _chain(ip: Any) -> list[Any]:
     out = []
     while ip is not None and _cls(ip) in ("IPv6", "IPv4"):
@@ -137,8 +142,8 @@ def _coa_of_bu(ip: Any, mh: Any) -> IPv6Address:
     # Address option names another one.
     for opt in getattr(mh, "options", ()):
         if _cls(opt) == "AlternateCareofAddress":
-            return IPv6Address(opt.address)
-    return IPv6Address(ip.src)
+            return _a(opt.address)
+    return _a(ip.src)
 
 
 def _mobility(packet: Any, ip: Any, mh: Any) -> list[Observation]:
@@ -146,20 +151,18 @@ def _mobility(packet: Any, ip: Any, mh: Any) -> list[Observation]:
     if name == "BindingUpdate":
         # §6.1.7: the home address is in the Home Address option; a deregistration sent from the home
         # link may omit it (§11.5.4), then the source is the home address.
-        hoa = IPv6Address(ip.home_address) if ip.home_address is not None else IPv6Address(ip.src)
-        flags = mh.flags
-        letters = getattr(flags, "letters", None)
-        letters_s = letters if isinstance(letters, str) else str(flags)
-        home = bool(int(flags) & 0x4000)  # H bit, second bit of the flags word
+        hoa = _a(ip.home_address) if ip.home_address is not None else _a(ip.src)
+        flags = int(mh.flags)
+        home = bool(flags & 0x4000)  # H bit, second bit of the flags word (RFC 6275 §6.1.7)
         obs: list[Observation] = [
             BuObs(
                 hoa=hoa,
-                ha=IPv6Address(ip.dst),
+                ha=_a(ip.dst),
                 coa=_coa_of_bu(ip, mh),
                 seq=int(mh.sequence),
                 lifetime_s=int(mh.lifetime_s),
                 home=home,
-                flags=letters_s,
+                flags=flags,
             )
         ]
         return obs + _mh_weirds(packet, mh, hoa)
@@ -167,17 +170,17 @@ def _mobility(packet: Any, ip: Any, mh: Any) -> list[Observation]:
         # §6.1.8 / §6.4: the BA reaches the care-of address with a type 2 routing header naming the
         # home address; at home (deregistration) it is sent to the home address itself.
         hoa = (
-            IPv6Address(ip.routing_home_address)
+            _a(ip.routing_home_address)
             if ip.routing_home_address is not None
-            else IPv6Address(ip.dst)
+            else _a(ip.dst)
         )
         status = int(mh.status)
         sname = getattr(mh, "status_name", None)
         return [
             BaObs(
                 hoa=hoa,
-                ha=IPv6Address(ip.src),
-                dst=IPv6Address(ip.dst),
+                ha=_a(ip.src),
+                dst=_a(ip.dst),
                 seq=int(mh.sequence),
                 status=status,
                 status_name=str(sname) if sname is not None else str(status),
@@ -186,7 +189,7 @@ def _mobility(packet: Any, ip: Any, mh: Any) -> list[Observation]:
             *_mh_weirds(packet, mh, hoa),
         ]
     hoa = ip.home_address or ip.routing_home_address
-    return _mh_weirds(packet, mh, IPv6Address(hoa) if hoa is not None else None)
+    return _mh_weirds(packet, mh, _a(hoa) if hoa is not None else None)
 
 
 def _nd(ip: Any, icmp: Any) -> list[Observation]:
@@ -204,11 +207,11 @@ def _nd(ip: Any, icmp: Any) -> list[Observation]:
             elif oname == "AdvertisementInterval":
                 interval_ns = int(opt.interval_ms) * 1_000_000
         h = bool(int(getattr(icmp, "flags", 0)) & 0x20)
-        return [RaObs(router=IPv6Address(ip.src), prefixes=tuple(prefixes), interval_ns=interval_ns, home_agent=h)]
+        return [RaObs(router=_a(ip.src), prefixes=tuple(prefixes), interval_ns=interval_ns, home_agent=h)]
     if name == "RouterSolicitation":
-        return [RsObs(src=IPv6Address(ip.src))]
-    if name == "NeighborSolicitation" and IPv6Address(ip.src) == _UNSPECIFIED:
-        return [DadObs(target=IPv6Address(icmp.target))]
+        return [RsObs(src=_a(ip.src))]
+    if name == "NeighborSolicitation" and ip.src == _UNSPECIFIED:
+        return [DadObs(target=_a(icmp.target))]
     return []
 
 
@@ -221,7 +224,7 @@ def _param_problem(ip: Any, icmp: Any) -> list[Observation]:
     code = int(icmp.code)
     has_hao = inv.home_address is not None
     is_mh = int(inv.protocol) == 135
-    hoa = IPv6Address(inv.home_address) if has_hao else None
+    hoa = _a(inv.home_address) if has_hao else None
     ptr = getattr(icmp, "pointer", None)
     if code == 2 and has_hao:
         return [ParamProblemObs(name="param_problem_hao", hoa=hoa, detail=f"pointer {ptr}")]
@@ -277,19 +280,19 @@ def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: b
         if _cls(inner) != "IPv6":
             return None
         if is_home(isrc):
-            return DataObs(hoa=isrc, path=IPv6Address(outer.src), uplink=True, plain=False, peer=idst,
+            return DataObs(hoa=isrc, path=_a(outer.src), uplink=True, plain=False, peer=idst,
                            echo=echo, rtp=rtp, flow=flow, stream=stream)
         if is_home(idst):
-            return DataObs(hoa=idst, path=IPv6Address(outer.dst), uplink=False, plain=False, peer=isrc,
+            return DataObs(hoa=idst, path=_a(outer.dst), uplink=False, plain=False, peer=isrc,
                            echo=echo, rtp=rtp, flow=flow, stream=stream)
         return None
     hao = inner.home_address
     if hao is not None and is_home(hao):
-        return DataObs(hoa=hao, path=IPv6Address(inner.src), uplink=True, plain=False, peer=idst,
+        return DataObs(hoa=hao, path=_a(inner.src), uplink=True, plain=False, peer=idst,
                        echo=echo, rtp=rtp, flow=flow, stream=stream)
     rh = inner.routing_home_address
     if rh is not None and is_home(rh):
-        return DataObs(hoa=rh, path=IPv6Address(inner.dst), uplink=False, plain=False, peer=isrc,
+        return DataObs(hoa=rh, path=_a(inner.dst), uplink=False, plain=False, peer=isrc,
                        echo=echo, rtp=rtp, flow=flow, stream=stream)
     if is_home(isrc):
         return DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo, rtp=rtp, flow=flow, stream=stream)

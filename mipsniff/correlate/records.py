@@ -182,8 +182,8 @@ class PacketRecord:
     ts_ns: int
     kind: str  # bu | ba | ra | rs | dad | data | l2 | param_problem | be
     home_address: IPv6Address | None
-    src: str | None
-    dst: str | None
+    src: IPv6Address | str | None  # for a BU: the care-of address; for a BA: the HA; L2: MAC strings
+    dst: IPv6Address | str | None
     path: str | None = None  # the care-of address (or home address) a data packet travelled by
     seq: int | None = None
     status: int | None = None

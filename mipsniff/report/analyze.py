@@ -56,67 +56,142 @@ class Report:
         return report_dict(self)
 
 
-# --- pass 1: which frames carry a Mobility Header ------------------------------------------------
+# --- pass 1: the home addresses of the capture ----------------------------------------------------
 
 _EXT = frozenset((0, 43, 44, 51, 60))  # Hop-by-Hop, Routing, Fragment, AH, Destination Options
 _FIXED = {113: 16, 276: 20, 101: 0, 12: 0, 14: 0, 229: 0, 0: 4, 108: 4}
 
 
-def _mh_at(buf: Any, o: int, end: int) -> bool:
-    """Whether the IPv6 packet at `buf[o:end]` has a Mobility Header (next header 135) in its chain."""
+def _home_address_at(buf: Any, o: int, end: int, found: set[bytes]) -> None:
+    """If the IPv6 packet at `buf[o:end]` is a home Binding Update or a Binding Acknowledgement, add the
+    home address it names to `found` (16 raw bytes): the HAO of a BU (RFC 6275 §6.3), or its source for
+    a deregistration sent at home without one (§11.5.4); the type 2 routing header of a BA (§6.4), or its
+    destination. Reads a few bytes of the extension chain; builds no record."""
     if end - o < 40 or buf[o] >> 4 != 6:
-        return False
+        return
     nh = buf[o + 6]
     pos = o + 40
+    hao = rh2 = None
     for _ in range(8):
         if nh == 135:
-            return True
+            if pos + 10 > end:
+                return
+            mh_type = buf[pos + 2]
+            if mh_type == 5 and buf[pos + 8] & 0x40:  # BU with the H (home registration) flag
+                found.add(bytes(hao if hao is not None else buf[o + 8 : o + 24]))
+            elif mh_type == 6:
+                found.add(bytes(rh2 if rh2 is not None else buf[o + 24 : o + 40]))
+            return
         if nh not in _EXT or pos + 2 > end:
-            return False
+            return
         if nh == 44:
             nxt, length = buf[pos], 8
         elif nh == 51:
             nxt, length = buf[pos], (buf[pos + 1] + 2) * 4
         else:
             nxt, length = buf[pos], (buf[pos + 1] + 1) * 8
+            if pos + length > end:
+                return
+            if nh == 60:
+                q = pos + 2
+                while q + 2 <= pos + length:
+                    ot = buf[q]
+                    if ot == 0:
+                        q += 1
+                        continue
+                    ol = buf[q + 1]
+                    if ot == 201 and ol == 16 and q + 18 <= pos + length:
+                        hao = buf[q + 2 : q + 18]
+                    q += 2 + ol
+            elif nh == 43 and buf[pos + 2] == 2 and length >= 24:
+                rh2 = buf[pos + 8 : pos + 24]
         nh, pos = nxt, pos + length
-    return False
 
 
-class MobilityHeaderFilter:
-    """A capture prefilter keeping only frames with a Mobility Header (pass 1)."""
+class HomeAddressScan:
+    """Pass 1's prefilter: rejects every frame, collecting on the way the home addresses named by home
+    BUs and BAs (`found`, 16-byte keys)."""
+
+    def __init__(self) -> None:
+        self.found: set[bytes] = set()
 
     def for_linktype(self, linktype: int) -> FramePredicate | None:
+        found = self.found
         if linktype == 1:
             def ethernet(buf: Any, s: int, e: int) -> bool:
                 if e - s < 54:
                     return False
-                if buf[s + 12] == 0x86 and buf[s + 13] == 0xDD:
-                    return _mh_at(buf, s + 14, e)
-                if buf[s + 12] in (0x81, 0x88) and buf[s + 16] == 0x86 and buf[s + 17] == 0xDD:
-                    return _mh_at(buf, s + 18, e)
+                hi = buf[s + 12]
+                if hi == 0x86 and buf[s + 13] == 0xDD:
+                    if buf[s + 20] in _MH_CHAIN:
+                        _home_address_at(buf, s + 14, e, found)
+                elif hi in (0x81, 0x88) and buf[s + 16] == 0x86 and buf[s + 17] == 0xDD:
+                    _home_address_at(buf, s + 18, e, found)
                 return False
             return ethernet
         off = _FIXED.get(linktype)
         if off is not None:
             def fixed(buf: Any, s: int, e: int) -> bool:
-                return _mh_at(buf, s + off, e)
+                if e - s > off + 40 and buf[s + off + 6] in _MH_CHAIN:
+                    _home_address_at(buf, s + off, e, found)
+                return False
             return fixed
-        return None  # other links (802.11): keep the frame, decide after dissection
+        return None  # other links (802.11): decided after dissection in find_home_addresses
+
+
+_MH_CHAIN = frozenset((135, *_EXT))
+
+
+def find_home_addresses_forked(path: str | os.PathLike[str]) -> set[IPv6Address]:
+    """`find_home_addresses` in a forked child, so this process never maps the file's pages (its memory
+    stays small for the background reader of pass 2). Falls back to the in-process pass."""
+    if not hasattr(os, "fork"):
+        return find_home_addresses(path)
+    import pickle
+    import sys
+
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the pass, send the result, exit without running the parent's cleanup
+        code = 0
+        try:
+            os.close(rfd)
+            try:
+                payload = pickle.dumps(("ok", sorted(int(a) for a in find_home_addresses(path))))
+            except BaseException as exc:  # noqa: BLE001 - handed to the parent to re-raise
+                payload = pickle.dumps(("error", exc))
+            with os.fdopen(wfd, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as inp:
+        data = inp.read()
+    os.waitpid(pid, 0)
+    if not data:
+        return find_home_addresses(path)
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        raise value
+    return {IPv6Address(a) for a in value}
 
 
 def find_home_addresses(path: str | os.PathLike[str]) -> set[IPv6Address]:
     """Pass 1: the home addresses named by home-registration BUs and by BAs in the capture."""
+    scan = HomeAddressScan()
     found: set[IPv6Address] = set()
     with open_capture(path) as reader:
-        for frame in reader.iter_relevant(MobilityHeaderFilter()):
+        for frame in reader.iter_relevant(scan):  # only frames of links without a byte-level scan
             pkt = dissect(frame.linktype, frame.data)
             if pkt.mobility is None:
                 continue
             for ob in observe(pkt, lambda a: False):
                 if isinstance(ob, BuObs) and ob.home or isinstance(ob, BaObs):
                     found.add(ob.hoa)
-    return found
+    return found | {IPv6Address(k) for k in scan.found}
 
 
 def vantage_interface(interfaces: list[Interface], vantage: Vantage) -> int | None:
@@ -140,12 +215,15 @@ def analyze(
     home_addresses: Iterable[IPv6Address | str] = (),
     progress: Progress | None = None,
     interface: int | None = None,
+    background: bool | None = False,
 ) -> Report:
     """Read the capture at `path` (pcap/pcapng, gzip or not) and correlate its handovers.
 
     `interface` keeps only one pcapng interface; by default a pcapng whose interfaces are named after
     vantage points (`mn`, `ha`, as `mipsniff synth --vantage both` writes) is read at the requested one
-    (`mn` for auto), since the same packet crossing two capture points must not count twice. Raises
+    (`mn` for auto), since the same packet crossing two capture points must not count twice.
+    `background` (None: by file size) walks the file in a forked child while this process dissects
+    (mipsniff.capture.background): faster on two idle CPUs, but the two processes' memory adds up. Raises
     `UserError` (one line) when the file is missing or not a capture."""
     v = _vantage(vantage)
     cfg = config or CorrelatorConfig(vantage=v)
@@ -153,11 +231,12 @@ def analyze(
         from dataclasses import replace
 
         cfg = replace(cfg, vantage=v)
-    hoas = {IPv6Address(a) for a in home_addresses} | find_home_addresses(path)
+    pass1 = find_home_addresses_forked if background is not False else find_home_addresses
+    hoas = {IPv6Address(a) for a in home_addresses} | pass1(path)
     corr = Correlator(cfg, hoas)
     size = os.path.getsize(path)
     with open_capture(path) as reader:
-        frames = reader.iter_relevant(Prefilter(hoas))
+        frames = reader.iter_relevant(Prefilter(hoas), background=background)
         n = 0
         only = interface
         for frame in frames:
