@@ -293,8 +293,11 @@ def build_machine(role: str, rng: random.Random, now_ns: int) -> Any:
     if role == "mn":
         from mipsniff.agent import mn  # type: ignore[attr-defined,unused-ignore]
 
+        # MnRouterProbes 1: NUD-probe the router before declaring it lost. radvd schedules RAs uniformly
+        # up to MaxRtrAdvInterval, which is also the Advertisement Interval the MN times out on, so an RA
+        # a few ms late would otherwise end the binding (field notes §2, "practical note").
         return mn.MobileNode(cfg.MnConfig(iface=topo.MN_IFACE, mac=topo.MN_MAC, home_address=topo.HOME_ADDRESS,
-                                          home_agent=topo.HA_ADDRESS), rng, start_ns=now_ns)
+                                          home_agent=topo.HA_ADDRESS, router_probes=1), rng, start_ns=now_ns)
     from mipsniff.agent import ha
 
     iface = cfg.InterfaceConfig(name=topo.HA_IFACE, mac=topo.HA_MAC,

@@ -31,6 +31,10 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 HOA = str(topology.HOME_ADDRESS)
 COA = "2001:db8:1:0:205:5dff:fef2:db2b"
 TOLERANCE_S = 0.005
+# A short L2 gap: the correlator infers UMIP's router-loss detection at "last RA + Advertisement
+# Interval" (RFC 6275 §11.5.1) when that instant falls before the new link's RA; the agent, whose link is
+# down then, detects the move by RS/RA instead. A 50 ms gap makes that coincidence rare (see README).
+GAP_MS = 50
 MIPSNIFF = [sys.executable, "-c", "from mipsniff.cli import main; main()"]
 
 
@@ -126,11 +130,11 @@ def experiment(tmp: Path, backend: str = "raw", remote_s: float = 6.0, flood: bo
         ping = subprocess.Popen(["ip", "netns", "exec", topology.NS_MN, "ping", "-n", "-i", "0.2", "-c", str(count),
                                  "-W", "2", str(topology.HA_ADDRESS)], stdout=subprocess.PIPE, text=True)
         time.sleep(2.5)
-        topology.move("remote")
+        topology.move("remote", gap_ms=GAP_MS)
         bul = _wait_bul_ready(remote_s)
         bc = vty(topology.NS_HA, "bc")
         time.sleep(max(0.0, remote_s - (time.time() - t0 - 4.5)))
-        topology.move("home")
+        topology.move("home", gap_ms=GAP_MS)
         out, _ = ping.communicate(timeout=60)
         time.sleep(1.0)
     finally:
