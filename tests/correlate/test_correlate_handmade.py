@@ -290,3 +290,55 @@ def test_report_is_deterministic(tmp_path: Path, vantage: str) -> None:
         **run(c, tmp_path, vantage, "b.pcap"),
         "capture": run(c, tmp_path, vantage, "a.pcap")["capture"],
     }
+
+
+def test_radiotap_capture_reports_l2_events(tmp_path: Path) -> None:
+    """A monitor-mode (radiotap) capture of the article's move: the 802.11 reassociation to the new cell
+    is reported with the handover and is the MN's first frame on the new link."""
+    from decimal import Decimal
+
+    from handmade import MN_MAC, T0
+    from scapy.layers.dot11 import Dot11, Dot11Elt, Dot11ReassoReq, RadioTap
+    from scapy.layers.l2 import LLC, SNAP, Ether
+    from scapy.utils import wrpcap
+
+    ap1, ap2 = "00:00:00:00:01:0a", "00:00:00:00:02:0a"
+    c = article()
+    frames = []
+    for us, raw in sorted(c.frames, key=lambda x: x[0]):
+        e = Ether(raw)
+        to_ds = 1 if e.src == MN_MAC else 2  # the MN sends to the AP; the AP relays to the MN
+        bssid = ap1 if us < 8_000_000 else ap2
+        d = RadioTap() / Dot11(type=2, subtype=0, FCfield=to_ds, addr1=e.dst if to_ds == 2 else bssid,
+                               addr2=e.src if to_ds == 1 else bssid, addr3=e.dst if to_ds == 1 else e.src) / LLC(
+            dsap=0xAA, ssap=0xAA, ctrl=3) / SNAP(OUI=0, code=0x86DD) / e.payload
+        frames.append((us, d))
+    frames.append((8_800_000, RadioTap() / Dot11(type=0, subtype=2, addr1=ap2, addr2=MN_MAC, addr3=ap2)
+                   / Dot11ReassoReq(current_AP=ap1) / Dot11Elt(ID=0, info=b"remote")))
+    pkts = []
+    for us, p in sorted(frames, key=lambda x: x[0]):
+        p.time = Decimal(T0) + Decimal(us) / Decimal(1_000_000)
+        pkts.append(p)
+    path = tmp_path / "radiotap.pcap"
+    wrpcap(str(path), pkts, linktype=127)
+    r = report_dict(analyze(path, vantage="mn"))
+    (h,) = r["handovers"]
+    assert r["capture"]["link_types"] == [127]
+    assert [(e["subtype"], e["bssid"], e["ssid"]) for e in h["l2_events"]] == [("reassoc_req", ap2, "remote")]
+    assert h["l2_events"][0]["t"] == ts(8_800_000)
+    assert h["t_link_up"] == ts(8_800_000)
+    assert (h["t_last_old"], h["t_movement_detected"], h["t_bu"], h["t_ba"], h["t_resumed"]) == (
+        ts(7_003_720), ts(8_900_500), ts(10_100_000), ts(10_240_000), ts(12_000_000))
+
+
+def test_ping_pong_handover(tmp_path: Path) -> None:
+    c = Capture()
+    c.bu(0, COA1, 1)
+    c.ba(10_000, COA1, 1)
+    c.bu(5_000_000, COA2, 2)
+    c.ba(5_010_000, COA2, 2)
+    c.bu(9_000_000, COA1, 3)  # back to the first cell 4 s later
+    c.ba(9_010_000, COA1, 3)
+    r = run(c, tmp_path)
+    assert [h["ping_pong"] for h in r["handovers"]] == [False, False, True]
+    assert [h["kind"] for h in r["handovers"]] == ["home_to_foreign", "foreign_to_foreign", "foreign_to_foreign"]
