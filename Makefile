@@ -50,7 +50,7 @@ bench: venv
 # The Jupyter front end is not a test dependency (CI runs the notebook with nbclient): installed on demand.
 notebook: venv
 	@$(BIN)/python -c "import notebook" 2>/dev/null || $(BIN)/pip install -q notebook
-	$(BIN)/jupyter notebook notebooks/handover_analysis.ipynb
+	$(BIN)/jupyter notebook $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/handover_analysis.ipynb
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
