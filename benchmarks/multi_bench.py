@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     # the baseline: the single-process report on the same packets as one file
-    from mipsniff.report.analyze import analyze as analyze_single
+    from mipsniff.report.pipeline import analyze as analyze_single
 
     t1, c1 = time.perf_counter(), time.process_time()
     single = analyze_single(ring_dir / "whole.pcap").to_dict()

@@ -5,7 +5,7 @@
           merged frame stream --> the single-process report pipeline --> report dict
           + capture.files / capture.warnings
 
-The reduce feeds the very frames the single-process pipeline (mipsniff.report.analyze) would see — same
+The reduce feeds the very frames the single-process pipeline (mipsniff.report.pipeline) would see — same
 prefilter, same home addresses, same global frame numbers, same order — to the same
 `analyze_frames`, so the JSON is the same byte for byte as for the concatenated capture, apart from
 `capture.path` (the first file) and the added `capture.files` and file warnings.
@@ -29,7 +29,7 @@ from mipsniff.correlate import Vantage
 from mipsniff.multi.engine import MapFn, run_map
 from mipsniff.multi.files import FileStatus, FileSummary, FileWarning, expand_inputs, order_files
 from mipsniff.multi.mapstep import map_file, read_frames
-from mipsniff.report.analyze import CaptureInfo, Report, analyze_frames
+from mipsniff.report.pipeline import CaptureInfo, Report, analyze_frames
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -96,7 +96,7 @@ def scan(path: str, stats: ScanStats, addresses: Iterable[bytes] | None = None) 
 
 def home_addresses(linktype: int, data: bytes) -> set[bytes]:
     """The home addresses one frame names, by the single-process report's own rule
-    (mipsniff.report.analyze.find_home_addresses): home-registration BUs and BAs."""
+    (mipsniff.report.pipeline.find_home_addresses): home-registration BUs and BAs."""
     from dissectors import dissect
     from mipsniff.correlate.observe import BaObs, BuObs, observe
 

@@ -19,7 +19,7 @@ from multi_pcaps import split_pcap, write_pcap
 
 from mipsniff.capture import open_capture
 from mipsniff.multi.pipeline import analyze
-from mipsniff.report.analyze import analyze as analyze_single
+from mipsniff.report.pipeline import analyze as analyze_single
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_pcaps"
 NAMES = sorted(p.name for p in SAMPLES.glob("*.pcap*"))
