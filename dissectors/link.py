@@ -126,6 +126,9 @@ class LinkLayer:
     bssid: str | None = None
 
 
+_ETH_CACHE: dict[bytes, LinkLayer] = {}
+
+
 def mac_str(b: bytes) -> str:
     """`aa:bb:cc:dd:ee:ff` (lower case, as tshark prints it)."""
     return b.hex(":")
@@ -150,8 +153,20 @@ def _ip_ethertype(data: bytes, offset: int) -> int | None:
 
 def _ethernet(data: bytes, weirds: list[Weird]) -> LinkLayer:
     _need(data, "ethernet", 0, 14)
+    ethertype = data[12] << 8 | data[13]
+    if ethertype == ETHERTYPE_IPV6 or ethertype == ETHERTYPE_IPV4:
+        # The common case, kept short: this runs for every packet `show` and `report` dissect. A
+        # capture holds few MAC pairs, and the record is immutable, so equal headers share one.
+        key = data[:14]
+        link = _ETH_CACHE.get(key)
+        if link is None:
+            if len(_ETH_CACHE) >= 4096:
+                _ETH_CACHE.clear()
+            link = _ETH_CACHE[key] = LinkLayer(
+                kind="ethernet", src_mac=data[6:12].hex(":"), dst_mac=data[0:6].hex(":"), vlan_ids=(),
+                ethertype=ethertype, payload_offset=14)
+        return link
     offset = 12
-    (ethertype,) = struct.unpack_from("!H", data, offset)
     vlans: list[int] = []
     # 802.1Q / 802.1ad: a 2-byte TPID then a TCI whose low 12 bits are the VLAN ID (IEEE 802.1Q §9.6).
     while ethertype in _VLAN_TPIDS:
@@ -164,15 +179,14 @@ def _ethernet(data: bytes, weirds: list[Weird]) -> LinkLayer:
         vlans.append(tci & 0x0FFF)
         offset += 4
     offset += 2
+    found: int | None = ethertype
     if ethertype <= 1500:
         # IEEE 802.3 length field: an LLC header follows; with SNAP (RFC 1042) it carries an ethertype.
-        et = _llc_snap(data, offset)
-        if et is not None:
-            ethertype, offset = et, offset + 8
-        else:
-            ethertype = None
+        found = _llc_snap(data, offset)
+        if found is not None:
+            offset += 8
     return LinkLayer(kind="ethernet", src_mac=mac_str(data[6:12]), dst_mac=mac_str(data[0:6]),
-                     vlan_ids=tuple(vlans), ethertype=ethertype, payload_offset=offset)
+                     vlan_ids=tuple(vlans), ethertype=found, payload_offset=offset)
 
 
 def _llc_snap(data: bytes, offset: int) -> int | None:
