@@ -50,6 +50,7 @@ class FileSummary:
     end_ns: int | None = None  # last frame's timestamp
     link_types: tuple[int, ...] = ()
     format: str = ""  # pcap | pcapng
+    interface_names: tuple[str | None, ...] = ()  # pcapng interface names (IDB if_name), in order
     relevant: int = 0  # frames kept for the reduce step
     parquet: str | None = None  # the intermediate file in the workdir
     status: FileStatus = FileStatus.ok

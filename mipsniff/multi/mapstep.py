@@ -32,27 +32,27 @@ from mipsniff.multi.files import FileStatus, FileSummary, sha256_file
 from mipsniff.multi.relevance import (
     RELEVANCE_VERSION,
     ScanStats,
-    home_addresses,
     pack_addresses,
     scan,
     unpack_addresses,
 )
 
 # Bump when the columns or the metadata change: old intermediate files are then ignored.
-MAP_VERSION = f"m1-{RELEVANCE_VERSION}"
+MAP_VERSION = f"m2-{RELEVANCE_VERSION}"
 
 SCHEMA = pa.schema(
     [
         ("frame", pa.int64()),
         ("ts_ns", pa.int64()),
         ("linktype", pa.int32()),
+        ("interface", pa.int32()),
         ("data", pa.binary()),
     ]
 )
 
 _BATCH = 16384
 
-FrameTuple = tuple[int, int, int, bytes]
+FrameTuple = tuple[int, int, int, int, bytes]  # (global frame number, ts_ns, linktype, interface, data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +97,7 @@ def read_summary(pq_path: Path, path: str, sha: str, size: int) -> FileSummary |
         end_ns=opt(b"mipsniff.end_ns"),
         link_types=tuple(int(x) for x in lt.split(b",") if x),
         format=meta.get(b"mipsniff.format", b"").decode(),
+        interface_names=tuple(json.loads(meta.get(b"mipsniff.interface_names", b"[]"))),
         relevant=int(meta[b"mipsniff.relevant"]),
         parquet=str(pq_path),
         warnings=tuple(json.loads(meta.get(b"mipsniff.warnings", b"[]"))),
@@ -109,18 +110,16 @@ def _write(path: str, sha: str, size: int, out: Path, addresses: frozenset[bytes
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     stats = ScanStats()
     relevant = 0
-    hoas: set[bytes] = set()
-    cols: tuple[list[int], list[int], list[int], list[bytes]] = ([], [], [], [])
+    cols: tuple[list[int], list[int], list[int], list[int], list[bytes]] = ([], [], [], [], [])
     try:
         with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
-            for index, ts_ns, linktype, data in scan(path, stats, addresses):
+            for index, ts_ns, linktype, interface, data in scan(path, stats, addresses):
                 relevant += 1
                 cols[0].append(index)
                 cols[1].append(ts_ns)
                 cols[2].append(linktype)
-                cols[3].append(data)
-                if addresses is None:
-                    hoas |= home_addresses(linktype, data)
+                cols[3].append(interface)
+                cols[4].append(data)
                 if len(cols[0]) >= _BATCH:
                     writer.write_batch(pa.record_batch(list(cols), schema=SCHEMA))
                     for c in cols:
@@ -138,7 +137,8 @@ def _write(path: str, sha: str, size: int, out: Path, addresses: frozenset[bytes
                     "mipsniff.link_types": ",".join(str(x) for x in stats.link_types),
                     "mipsniff.format": stats.format,
                     "mipsniff.warnings": json.dumps(stats.warnings),
-                    "mipsniff.home_addresses": pack_addresses(hoas).hex(),
+                    "mipsniff.home_addresses": pack_addresses(stats.home_addresses).hex(),
+                    "mipsniff.interface_names": json.dumps(stats.interface_names),
                 }
             )
         if addresses is None:
@@ -215,6 +215,7 @@ def read_frames(summary: FileSummary) -> Iterator[FrameTuple]:
         frames = batch.column(0).to_pylist()
         ts = batch.column(1).to_pylist()
         lts = batch.column(2).to_pylist()
-        datas = batch.column(3).to_pylist()
+        ifs = batch.column(3).to_pylist()
+        datas = batch.column(4).to_pylist()
         for i in range(len(frames)):
-            yield frames[i] + offset, ts[i], lts[i], datas[i]
+            yield frames[i] + offset, ts[i], lts[i], ifs[i], datas[i]

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 from mipsniff.capture.frame import Frame
@@ -29,7 +30,7 @@ from mipsniff.correlate import Vantage
 from mipsniff.multi.engine import MapFn, run_map
 from mipsniff.multi.files import FileStatus, FileSummary, FileWarning, expand_inputs, order_files
 from mipsniff.multi.mapstep import map_file, read_frames
-from mipsniff.report.pipeline import CaptureInfo, Report, analyze_frames
+from mipsniff.report.pipeline import CaptureInfo, Report, analyze_frames, vantage_interface
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,12 +68,21 @@ def _iso(ns: int | None) -> float | None:
     return None if ns is None else round(ns / 1e9, 6)
 
 
-def merged_frames(files: Sequence[FileSummary]) -> Iterator[Frame]:
-    """The kept frames of every file read, in capture order, with global frame numbers."""
+def merged_frames(files: Sequence[FileSummary], vantage: Vantage) -> Iterator[Frame]:
+    """The kept frames of every file read, in capture order, with global frame numbers.
+
+    A pcapng whose interfaces are named after vantage points is read at the requested one, exactly as
+    the single-process report does (mipsniff.report.pipeline.vantage_interface)."""
     for s in files:
-        if s.status is FileStatus.ok:
-            for index, ts_ns, linktype, data in read_frames(s):
-                yield Frame(index=index, ts_ns=ts_ns, linktype=linktype, data=data)
+        if s.status is not FileStatus.ok:
+            continue
+        only = None
+        if len(s.interface_names) > 1:
+            ifaces = [SimpleNamespace(name=n) for n in s.interface_names]
+            only = vantage_interface(ifaces, vantage)  # type: ignore[arg-type]
+        for index, ts_ns, linktype, interface, data in read_frames(s):
+            if only is None or interface == only:
+                yield Frame(index=index, ts_ns=ts_ns, linktype=linktype, data=data, interface=interface)
 
 
 def capture_info(files: Sequence[FileSummary]) -> CaptureInfo:
@@ -158,10 +168,11 @@ def analyze(
         # The single-process report seeds its correlator with every home address of the capture
         # (its pass 1); the map step learned the same set, file by file.
         hoas = sorted({a for s in files if s.status is FileStatus.ok for a in s.home_addresses})
+        v = Vantage(vantage) if not isinstance(vantage, Vantage) else vantage
         report = analyze_frames(
-            merged_frames(files),
+            merged_frames(files, v),
             capture_info(files),
-            vantage=vantage,
+            vantage=v,
             home_addresses=[IPv6Address(a) for a in hoas],
         )
         return MultiResult(

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any
 
-FrameTuple = tuple[int, int, int, bytes]  # (1-based index in its file, ts_ns, linktype, data)
+FrameTuple = tuple[int, int, int, int, bytes]  # (index in its file, ts_ns, linktype, interface, data)
 
 # Part of the intermediate files' cache key: bump it when the prefilter or the learning rule changes.
-RELEVANCE_VERSION = "prefilter-1"
+RELEVANCE_VERSION = "prefilter-2"
 
 
 class _AddressRecorder:
@@ -59,6 +59,35 @@ def _prefilter(addresses: Iterable[bytes] | None) -> tuple[Any, _AddressRecorder
     return pf, rec
 
 
+class _Phase1Filter:
+    """Phase 1's frame filter: the single-process pass 1 (`HomeAddressScan`, which collects the home
+    addresses of BUs/BAs from the bytes and rejects every frame) run on every frame, then the prefilter
+    that decides what is kept. `needs_dissection` lists the link types the byte-level scan leaves to
+    the dissector (802.11): their kept frames are dissected for home addresses instead."""
+
+    def __init__(self, prefilter: Any) -> None:
+        from mipsniff.report.pipeline import HomeAddressScan
+
+        self.scan = HomeAddressScan()
+        self.prefilter = prefilter
+        self.needs_dissection: set[int] = set()
+
+    def for_linktype(self, linktype: int) -> Any:
+        keep = self.prefilter.for_linktype(linktype)
+        learn = self.scan.for_linktype(linktype)
+        if learn is None:
+            self.needs_dissection.add(linktype)
+            return keep
+        if keep is None:
+            return lambda buf, s, e: learn(buf, s, e) or True
+
+        def both(buf: Any, s: int, e: int) -> bool:
+            learn(buf, s, e)
+            return keep(buf, s, e)
+
+        return both
+
+
 @dataclass(slots=True)
 class ScanStats:
     """What a pass over one file learned besides the kept frames."""
@@ -68,30 +97,39 @@ class ScanStats:
     last_ts_ns: int | None = None
     link_types: tuple[int, ...] = ()
     format: str = ""
+    interface_names: list[str | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dropped_addresses: set[bytes] = field(default_factory=set)
+    home_addresses: set[bytes] = field(default_factory=set)
 
 
 def scan(path: str, stats: ScanStats, addresses: Iterable[bytes] | None = None) -> Iterator[FrameTuple]:
-    """The kept frames of one capture; `stats` is filled in when the iterator is exhausted.
+    """The kept frames of one capture as (index, ts_ns, linktype, interface, data); `stats` is filled
+    in when the iterator is exhausted.
 
-    `addresses=None` is phase 1 (no address set; the dropped frames' addresses are recorded);
-    otherwise phase 2 with those addresses.
+    `addresses=None` is phase 1 (no address set; the dropped frames' addresses and the home addresses
+    are recorded); otherwise phase 2 with those addresses.
     """
     from mipsniff.capture.reader import open_capture
 
     pf, rec = _prefilter(addresses)
+    flt: Any = pf if addresses is not None else _Phase1Filter(pf)
     with open_capture(path) as rd:
-        for fr in rd.iter_relevant(pf):
-            yield fr.index, fr.ts_ns, fr.linktype, bytes(fr.data)
+        for fr in rd.iter_relevant(flt):
+            data = bytes(fr.data)
+            if addresses is None and fr.linktype in flt.needs_dissection:
+                stats.home_addresses |= home_addresses(fr.linktype, data)
+            yield fr.index, fr.ts_ns, fr.linktype, fr.interface, data
         stats.packets = rd.packets
         stats.first_ts_ns = rd.first_ts_ns
         stats.last_ts_ns = rd.last_ts_ns
         stats.link_types = tuple(rd.link_types)
         stats.format = rd.format
+        stats.interface_names = [i.name for i in rd.interfaces]
         stats.warnings = [str(w) for w in rd.warnings]
     if rec is not None:
         stats.dropped_addresses = rec.seen
+        stats.home_addresses |= flt.scan.found
 
 
 def home_addresses(linktype: int, data: bytes) -> set[bytes]:

@@ -111,7 +111,9 @@ def _always_fail_map(task: MapTask) -> FileSummary:
 
 def _frames_of(summaries: list[FileSummary]) -> list[tuple[int, int, int, bytes]]:
     ordered, _ = order_files(summaries)
-    return [fr for s in ordered if s.status is FileStatus.ok for fr in read_frames(s)]
+    return [
+        (i, t, lt, d) for s in ordered if s.status is FileStatus.ok for i, t, lt, _if, d in read_frames(s)
+    ]
 
 
 def _expected(paths: list[Path], with_hoa: bool = True) -> list[tuple[int, int, int, bytes]]:
