@@ -765,7 +765,7 @@ def _read_packet_chunks(path: Path, vantage: str = "auto", chunk: int = 50_000) 
     from dissectors import dissect
     from mipsniff.capture.reader import open_capture
     from mipsniff.correlate import Vantage
-    from mipsniff.report.analyze import vantage_interface
+    from mipsniff.report.pipeline import vantage_interface
 
     rows: list[PacketRow] = []
     with open_capture(path) as reader, _progress_bar(path) as tick:
@@ -828,7 +828,7 @@ def _progress_bar(path: Path) -> Iterator[Callable[[int, int], None] | None]:
 
 def _build_report(path: Path, vantage: str) -> dict[str, Any]:
     from mipsniff.correlate import Vantage
-    from mipsniff.report.analyze import analyze
+    from mipsniff.report.pipeline import analyze
 
     try:
         v = Vantage(vantage)

@@ -271,8 +271,8 @@ def live_main(
 
     from mipsniff.capture.live import Backend, open_live
     from mipsniff.correlate import Vantage
-    from mipsniff.report.analyze import CaptureInfo, Report
     from mipsniff.report.export import report_dict
+    from mipsniff.report.pipeline import CaptureInfo, Report
 
     hoas = tuple(IPv6Address(a) for a in home_addresses)
     source = open_live(iface, backend=Backend(backend), known=hoas, extra=bpf)

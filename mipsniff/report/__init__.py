@@ -14,15 +14,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mipsniff.report.analyze import CaptureInfo, Report, analyze, analyze_frames, build_report
     from mipsniff.report.export import report_dict, to_json, write_csv
+    from mipsniff.report.pipeline import CaptureInfo, Report, analyze, analyze_frames, build_report
 
 _HOMES = {
-    "CaptureInfo": "mipsniff.report.analyze",
-    "Report": "mipsniff.report.analyze",
-    "analyze": "mipsniff.report.analyze",
-    "analyze_frames": "mipsniff.report.analyze",
-    "build_report": "mipsniff.report.analyze",
+    "CaptureInfo": "mipsniff.report.pipeline",
+    "Report": "mipsniff.report.pipeline",
+    "analyze": "mipsniff.report.pipeline",
+    "analyze_frames": "mipsniff.report.pipeline",
+    "build_report": "mipsniff.report.pipeline",
     "report_dict": "mipsniff.report.export",
     "to_json": "mipsniff.report.export",
     "write_csv": "mipsniff.report.export",

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from mipsniff.correlate import Vantage
 from mipsniff.errors import UserError
-from mipsniff.report.analyze import Report, analyze
+from mipsniff.report.pipeline import Report, analyze
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mipsniff.correlate.records import Binding, Handover, PacketRecord
 
 if TYPE_CHECKING:
-    from mipsniff.report.analyze import Report
+    from mipsniff.report.pipeline import Report
 
 
 def epoch(ns: int | None) -> float | None:

@@ -17,7 +17,7 @@ from mipsniff.correlate.records import Handover, HandoverResult
 from mipsniff.report.export import epoch
 
 if TYPE_CHECKING:
-    from mipsniff.report.analyze import Report
+    from mipsniff.report.pipeline import Report
 
 _PHASES = (
     ("last data on old path", "t_last_old"),
