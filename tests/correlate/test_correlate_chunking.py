@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dissectors import dissect
 from mipsniff.capture import open_capture
 from mipsniff.correlate import TRANSITIONS, Correlator, CorrelatorConfig, Phase, Signal, Vantage
-from mipsniff.report.analyze import find_home_addresses
+from mipsniff.report.pipeline import find_home_addresses
 from mipsniff.sim.samples import SAMPLES
 from mipsniff.sim.scenarios import run
 from mipsniff.sim.synth import write_result
