@@ -38,6 +38,7 @@ COMMON: dict[str, Any] = {
     "ping_interval_ms": 1000,
     "ping_start_ms": 1000,
     "l2_gap_ms": 300,
+    "cn_route_optimization": False,  # the CN answers return routability (DoRouteOptimizationCN)
     "ha_serves_only": "",  # comma-separated home addresses the HA serves; empty: the whole home prefix
 }
 
@@ -324,21 +325,13 @@ def _rtp(w: World) -> None:
 
 
 @scenario("route-optimization", "Return routability and a BU to the CN, data with HAO/RH2", "Home -> remote, then return routability with the CN (HoTI through the "
-          "tunnel, CoTI direct, HoT, CoT), a BU to the CN, and pings with HAO/RH2 (RFC 6275 §5.2, §11.6); "
-          "the RO part is the simulator's stand-in (sim/ro.py)",
-          move_at_ms=2500, duration_ms=12000, initial_seq=6000, cn_bu_seq=100)
+          "tunnel, CoTI direct, HoT, CoT), a BU to the CN, and pings with HAO/RH2 (RFC 6275 §5.2, §11.6)",
+          move_at_ms=2500, duration_ms=12000, initial_seq=6000, cn_route_optimization=True)
 def _ro(w: World) -> None:
-    # The agent's MN has no return routability yet: mipsniff/sim/ro.py stands in for it (see there).
-    from mipsniff.sim.ro import RoHost, RoMobileNode
-
-    mn = add_mobile_node(w, 0, initial_seq=w.settings["initial_seq"])
+    mn = add_mobile_node(w, 0, initial_seq=w.settings["initial_seq"], route_optimization_cns=(CN_ADDRESS,))
     at_home(w, mn)
     move(w, mn, "remote", w.settings["move_at_ms"])
     start(w, {mn: [mn_ping(w, mn, CN_ADDRESS)]})
-    w.machines[mn] = RoMobileNode(w.machines[mn], CN_ADDRESS, seq=int(w.settings["cn_bu_seq"]))
-    w.net.replace_host(w.nodes[mn], w.machines[mn])
-    w.machines["cn"] = RoHost(w.machines["cn"])
-    w.net.replace_host(w.nodes["cn"], w.machines["cn"])
 
 
 @scenario("multi-mn", "Three MNs at the HA vantage: refreshes interleaved with handovers", "Three MNs seen from the HA: short binding lifetimes so refreshes (not handovers) "

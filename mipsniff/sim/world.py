@@ -162,7 +162,9 @@ def build_world(seed: int, settings: dict[str, Any]) -> World:
     # Correspondent node.
     cn_if = InterfaceConfig(name="eth0", mac="00:16:3e:00:0c:01", addresses=(IPv6Interface(f"{CN_ADDRESS}/64"),))
     _fixed_node(w, "cn", (cn_if,), links=("cn",))
-    w.machines["cn"] = Host(HostConfig(interface=cn_if, default_router=GW_CN), machine_rng(seed, "cn"), start)
+    w.machines["cn"] = Host(HostConfig(interface=cn_if, default_router=GW_CN,
+                                       route_optimization=bool(settings["cn_route_optimization"])),
+                            machine_rng(seed, "cn"), start)
     net.capture("ha", ha_node.ifaces["eth0"])
     return w
 
