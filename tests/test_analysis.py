@@ -182,3 +182,35 @@ def test_bad_input_is_a_user_error(tmp_path: Path) -> None:
 def test_packets_frame_of_nothing_has_the_schema() -> None:
     empty = packets_frame([])
     assert len(empty) == 0 and "inner_src" in empty.columns and str(empty["echo_id"].dtype) == "Int64"
+
+
+def test_sequence_numbers_unwrap_at_65536() -> None:
+    # RFC 3550 §A.1: the 16-bit RTP sequence number wraps; a gap across the wrap still counts.
+    rows = [{"frame": i + 1, "ts": 1.0 + i * 0.02, "kind": "rtp", "type": "rtp", "inner_src": "2001:db8::1",
+             "inner_dst": "2001:db8::2", "sport": 5004, "dport": 5004, "rtp_seq": s}
+            for i, s in enumerate([65534, 65535, 0, 2])]
+    s = mipsniff.analysis.stream_frame(packets_frame(rows))
+    assert s["seq"].tolist() == [65534, 65535, 65536, 65538]
+    assert s["missing_before"].tolist() == [0, 0, 0, 1]
+    echo = [{"frame": i + 1, "ts": 1.0 + i, "kind": "echo", "type": "echo request", "inner_src": "a",
+             "inner_dst": "b", "echo_id": 1, "echo_seq": q} for i, q in enumerate([65535, 1])]
+    e = mipsniff.analysis.echoes_frame(packets_frame(echo))
+    assert e["seq"].tolist() == [65535, 65536, 65537] and e["fate"].astype(str).tolist()[1] == "unsent"
+
+
+def test_progress_bar_only_for_large_captures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mipsniff.analysis import _progress_bar
+
+    small = tmp_path / "small.pcap"
+    small.write_bytes(b"\0" * 100)
+    with _progress_bar(small) as tick:
+        assert tick is None
+    big = tmp_path / "big.pcap"
+    with big.open("wb") as fh:  # sparse: 12 MB on paper, nothing on disk
+        fh.truncate(12_000_000)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # no tqdm: the rich bar on a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _progress_bar(big) as tick:
+        assert tick is not None
+        tick(4096, 0)
+        tick(8192, 0)
