@@ -655,9 +655,12 @@ class Analysis:
         return self.plot_cdf(ax)
 
     def _handover_labels(self) -> list[str]:
-        multi = len(self.reports) > 1
-        return [f"{r['capture']} #{r['id']}" if multi else f"#{r['id']} {r['kind']}"
-                for r in _rows(self.handovers)]
+        rows = _rows(self.handovers)
+        if len(self.reports) > 1:
+            return [f"{r['capture']} #{r['id']}" for r in rows]
+        if len({r["home_address"] for r in rows}) > 1:  # several MNs: say whose handover it is
+            return [f"#{r['id']} {r['home_address']}" for r in rows]
+        return [f"#{r['id']} {r['kind']}" for r in rows]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
