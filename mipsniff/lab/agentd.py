@@ -480,6 +480,12 @@ class Agent:
                 if self.tun is not None:
                     with contextlib.suppress(OSError):
                         os.write(self.tun, a.packet)
+                    p = a.packet
+                    if len(p) >= 48 and p[6] == 58 and p[40] == 129:
+                        # The application (ping) is the data's generator: its reply arriving is ground truth.
+                        ident, seq = struct.unpack("!HH", p[44:48])
+                        self._write_truth(api.gt(api.GtKind.DATA_RECEIVED, flow=f"echo:{ident:04x}", seq=seq),
+                                          self._event_ts if self._event_ts is not None else now)
             elif isinstance(a, api.Log):
                 self.log(a.text)
             elif isinstance(a, api.Dropped):

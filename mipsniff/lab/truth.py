@@ -54,6 +54,38 @@ def _last(recs: list[dict[str, Any]], kind: str, lo: int, hi: int | None) -> dic
     return found
 
 
+_DATA = ("data_sent", "data_received")
+
+
+def _last_data(recs: list[dict[str, Any]], before: int) -> dict[str, Any] | None:
+    found = None
+    for r in recs:
+        if r["kind"] in _DATA and r["t_ns"] < before:
+            found = r
+    return found
+
+
+def _first_data(recs: list[dict[str, Any]], after: int, end: int | None) -> dict[str, Any] | None:
+    for r in recs:
+        if r["kind"] in _DATA and r["t_ns"] >= after and (end is None or r["t_ns"] < end):
+            return r
+    return None
+
+
+def data_fates(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each data packet the MN's applications sent: delivered (answered), lost, or unsent (RFC 6275 §11.3.1:
+    held back by the MN itself, e.g. while waiting for the BA)."""
+    received = {(r.get("flow"), r.get("seq")) for r in recs if r["kind"] == "data_received"}
+    out = []
+    for r in recs:
+        if r["kind"] not in ("data_sent", "data_unsent"):
+            continue
+        key = (r.get("flow"), r.get("seq"))
+        fate = "unsent" if r["kind"] == "data_unsent" else ("delivered" if key in received else "lost")
+        out.append({"flow": r.get("flow"), "seq": r.get("seq"), "t_sent": _t(r["t_ns"]), "fate": fate})
+    return out
+
+
 def build_truth(run_dir: Path) -> dict[str, Any]:
     mn = read_records(run_dir, "mn")
     ha = read_records(run_dir, "ha")
@@ -110,7 +142,8 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
                 "ba": None if ba is None else {"t": _t(ba["t_ns"]), "status": ba.get("status"), "seq": ba.get("seq")},
                 "ha_bu_received": t_of(_first(ha, "bu_received", t0, end, care_of_address=g["new"])),
                 "ha_ba_sent": t_of(_first(ha, "ba_sent", t0, end, care_of_address=g["new"])),
-                "last_data_old": None, "first_data_new": None,
+                "last_data_old": t_of(_last_data(mn, down["t_ns"] if down else t0)),
+                "first_data_new": t_of(_first_data(mn, t0, end)),
             },
             "expected": {},
         })
@@ -125,5 +158,5 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
         "mobile_nodes": [{"home_address": home, "home_agent": ha_addr, "mac": topo.MN_MAC}],
         "handovers": handovers,
         "bindings": bindings,
-        "data": [],
+        "data": data_fates(mn),
     }

@@ -189,6 +189,10 @@ def check_run(run: Run, tolerance_s: float = TOLERANCE_S) -> None:
     # The echo loss the MN's capture shows is the loss ping itself counts.
     lost = sum(h["lost"]["echo_unsent"] + h["lost"]["echo_unanswered"] for h in mn)
     assert lost == run.ping_sent - run.ping_received, (lost, run.ping_sent, run.ping_received, mn)
+    # ... and what the agent itself knows it sent and got back (its ground truth) agrees with both.
+    fates = [d for d in run.truth["data"] if d["t_sent"] >= run.t0]
+    assert len(fates) == run.ping_sent
+    assert sum(d["fate"] != "delivered" for d in fates) == lost
     # The HA sees both registrations at the times its agent received the BU and sent the BA.
     ha = [h for h in run.ha["handovers"] if h["t_bu"] >= run.t0]
     assert [h["kind"] for h in ha] == ["home_to_foreign", "foreign_to_home"], ha
