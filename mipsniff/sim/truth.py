@@ -421,6 +421,7 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
             ra = _first_gt(net, mn.node, "ra", l2_up_ns, t_first_bu)
             since = max(lo_ns, down.t_ns if down else 0)
             md = _first_gt(net, mn.node, "movement_detected", since, t_first_bu)
+            lost_router = _first_gt(net, mn.node, "router_lost", since, t_first_bu)
             dad_s = _first_gt(net, mn.node, "dad_start", since, t_first_bu, address=ho.new)
             dad_e = _first_gt(net, mn.node, "dad_end", since, t_first_bu, address=ho.new)
             kind = ("home_to_foreign" if ho.old == mn.home_address else
@@ -436,6 +437,7 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
                     "ra": _t(ra.t_ns) if ra else None,
                     "movement_detected": _t(md.t_ns) if md else None,
                     "movement_trigger": md.fields.get("trigger") if md else None,
+                    "router_lost": _t(lost_router.t_ns) if lost_router else None,
                     "dad_start": _t(dad_s.t_ns) if dad_s else None,
                     "dad_end": _t(dad_e.t_ns) if dad_e else None,
                     "bu": [{"t": _t(b.t_ns), "seq": b.fields["seq"]} for b in ho.bus],

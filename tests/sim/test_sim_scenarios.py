@@ -107,6 +107,8 @@ def test_each_scenario_shows_its_point(results):
     # of the new router, and no L2 trigger (the first thing the MN sends is the RS that follows).
     assert mn["t_movement_detected"] == mn["t_link_up"] < h["events"]["ra"]
     assert h["events"]["l2_up"] < mn["t_movement_detected"]
+    # The expiry computed from the RA's capture time equals the MN machine's own router-loss timer.
+    assert h["events"]["router_lost"] == mn["t_movement_detected"]
 
 
 @pytest.mark.parametrize("name", RUNNABLE)
