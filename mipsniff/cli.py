@@ -7,7 +7,6 @@ User errors (`UserError`) print one line and exit 2; a traceback only with `--de
 from __future__ import annotations
 
 import sys
-from enum import Enum
 
 import typer
 
@@ -24,13 +23,6 @@ app = typer.Typer(
 )
 
 _state = {"debug": False}
-
-
-class OutputFormat(str, Enum):
-    """The shared `--format` choices."""
-
-    text = "text"
-    json = "json"
 
 
 def _version(value: bool) -> None:
