@@ -10,6 +10,9 @@ keeps invalidates every old intermediate file. Two phases (see relevance.py for 
 - phase 2, `<sha>.<version>.<hash of the addresses>.parquet`: only for a file whose dropped frames
   involve a home address of the whole capture, read again with those addresses.
 
+A stat index (`WORKDIR/stat/`, keyed by path, inode, size and mtime) remembers each file's hash, so a
+re-run does not even read unchanged files to hash them.
+
 Parquet columns: `frame` (1-based number inside its file), `ts_ns`, `linktype`, `data` (the frame's
 bytes as captured). Keeping the raw bytes, not a derived summary, is what makes the reduce exact: it
 feeds the very packets the single-process path would, through the same dissector and correlator.
@@ -173,8 +176,9 @@ def _map_file(task: MapTask) -> FileSummary:
     if task.home_addresses is not None:
         return _phase2(task)
     path = task.path
-    size = os.path.getsize(path)
-    sha = sha256_file(path)
+    st = os.stat(path)
+    size = st.st_size
+    sha = _known_hash(task.workdir, path, st) or _hash_and_remember(task.workdir, path, st)
     out = parquet_path(task.workdir, sha)
     cached = read_summary(out, path, sha, size)
     if cached is not None and out.with_suffix(".addrs").exists():
@@ -185,6 +189,31 @@ def _map_file(task: MapTask) -> FileSummary:
         return FileSummary(
             path=path, sha256=sha, size_bytes=size, status=FileStatus.unreadable, error=str(exc)
         )
+
+
+def _stat_key(path: str, st: os.stat_result) -> Path:
+    ident = f"{os.path.realpath(path)}\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
+    return Path("stat") / hashlib.sha256(ident.encode()).hexdigest()
+
+
+def _known_hash(workdir: str, path: str, st: os.stat_result) -> str | None:
+    """The content hash remembered for this exact file (path, inode, size, mtime): a file rewritten in
+    place gets a new mtime, so a ring buffer's unchanged files are not even re-read to be hashed."""
+    try:
+        sha = (Path(workdir) / _stat_key(path, st)).read_text().strip()
+    except OSError:
+        return None
+    return sha if len(sha) == 64 else None
+
+
+def _hash_and_remember(workdir: str, path: str, st: os.stat_result) -> str:
+    sha = sha256_file(path)
+    key = Path(workdir) / _stat_key(path, st)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    tmp = key.with_name(f"{key.name}.{os.getpid()}.tmp")
+    tmp.write_text(sha + "\n")
+    os.replace(tmp, key)
+    return sha
 
 
 def _phase2(task: MapTask) -> FileSummary:

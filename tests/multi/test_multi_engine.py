@@ -241,3 +241,28 @@ def test_dask_engine_names_a_failing_file_unreadable(tmp_path: Path, dask_client
     )
     assert [Path(s.path).name for s in out if s.status is FileStatus.unreadable] == ["ring03.pcap"]
     assert sum(s.status is FileStatus.ok for s in out) == 3
+
+
+def test_second_run_does_not_even_hash_unchanged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mipsniff.multi.mapstep as mapstep
+
+    hashed: list[str] = []
+    real = mapstep.sha256_file
+
+    def counting(path: str) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(mapstep, "sha256_file", counting)
+    paths = _ring(tmp_path)
+    work = str(tmp_path / "work")
+    run_map([str(p) for p in paths], work, workers=1, progress_stream=None)
+    assert len(hashed) == 4
+    second = run_map([str(p) for p in paths], work, workers=1, progress_stream=None)
+    assert len(hashed) == 4 and all(s.reused for s in second)
+    # a file rewritten in place (new mtime) is hashed again; same content: its Parquet is reused
+    os.utime(paths[1], ns=(T0, T0))
+    third = run_map([str(p) for p in paths], work, workers=1, progress_stream=None)
+    assert hashed[4:] == [paths[1].name] and all(s.reused for s in third)
