@@ -342,3 +342,56 @@ def test_ping_pong_handover(tmp_path: Path) -> None:
     r = run(c, tmp_path)
     assert [h["ping_pong"] for h in r["handovers"]] == [False, False, True]
     assert [h["kind"] for h in r["handovers"]] == ["home_to_foreign", "foreign_to_foreign", "foreign_to_foreign"]
+
+
+def test_param_problem_mh_and_bad_mh_checksum_are_weirds(tmp_path: Path) -> None:
+    from handmade import MN_MAC
+    from scapy.layers.inet6 import HAO, MIP6MH_BU, ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt
+    from scapy.layers.l2 import Ether
+
+    c = Capture()
+    # A BU whose Mobility Header checksum is wrong (RFC 6275 §6.1.1: the receiver discards it).
+    c.add(1_000_000, Ether(src=MN_MAC, dst=AR1_MAC) / IPv6(src=COA1, dst=HA)
+          / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA)]) / MIP6MH_BU(seq=5, flags="AH", mhtime=100, cksum=0x1234))
+    # A node without Mobile IPv6 answers a Mobility Header with Parameter Problem code 1 (§9.2).
+    invoking = IPv6(src=COA1, dst=HA, nh=135) / MIP6MH_BU(seq=6, flags="AH", mhtime=100)
+    c.add(2_000_000, Ether(src=AR1_MAC, dst=MN_MAC) / IPv6(src=HA, dst=COA1) / ICMPv6ParamProblem(code=1, ptr=6)
+          / invoking)
+    r = run(c, tmp_path)
+    names = [w["name"] for w in r["weirds"]]
+    assert "mh_bad_checksum" in names
+    assert "param_problem_mh" in names
+    assert r["weirds"][names.index("mh_bad_checksum")]["frame"] == 1
+
+
+def test_idle_state_is_dropped_and_the_result_kept(tmp_path: Path) -> None:
+    """Bounded memory: an MN idle longer than `idle_ns` loses its working state (flows, histories) but
+    not its handovers; an echo flow idle longer than `flow_idle_ns` is forgotten."""
+    from dissectors import dissect
+    from mipsniff.capture import open_capture
+    from mipsniff.correlate import Correlator, CorrelatorConfig, Vantage
+
+    c = article()
+    c.echo_tunnel(400_000_000, 15, 142_000, COA1)  # one more ping 6.5 minutes later
+    path = c.write(tmp_path / "long.pcap")
+    small = CorrelatorConfig(vantage=Vantage.MN, idle_ns=60 * 10**9, flow_idle_ns=30 * 10**9,
+                             history_ns=30 * 10**9)
+    with open_capture(path) as reader:
+        frames = [(f.index, f.ts_ns, dissect(f.linktype, f.data), f.data) for f in reader]
+    corr = Correlator(small, {HOA})
+    for idx, t, pkt, raw in frames[:-2]:  # all but the late ping and its reply
+        corr.feed(idx, t, pkt, raw)
+    mn = corr._mns[next(iter(corr._mns))]
+    assert mn.echo  # the ping flow is tracked while the MN is active
+    corr.advance(frames[-2][1])
+    assert not mn.echo and mn.ho is None  # dropped after the idle time, handover finalised
+    for f in frames[-2:]:
+        corr.feed(*f)
+    small_result = corr.finish()
+    assert small_result.handovers == report_handovers(path)
+
+
+def report_handovers(path: Path) -> Any:
+    from mipsniff.report import analyze as analyze_path
+
+    return analyze_path(path, vantage="mn").correlation.handovers
