@@ -20,8 +20,19 @@ def need(layer: str, off: int, n: int, end: int) -> None:
         raise Truncated(layer, off, n, max(0, end - off))
 
 
+_IP6: dict[bytes, IPv6Address] = {}
+
+
 def ip6(data: bytes, off: int) -> IPv6Address:
-    return IPv6Address(data[off : off + 16])
+    """The address at `off`. Memoised (bounded): a capture holds few distinct addresses, and building
+    an `IPv6Address` costs more than the rest of an IPv6 header's decoding."""
+    key = data[off : off + 16]
+    addr = _IP6.get(key)
+    if addr is None:
+        if len(_IP6) >= 65536:
+            _IP6.clear()
+        addr = _IP6[key] = IPv6Address(key)
+    return addr
 
 
 def ip4(data: bytes, off: int) -> IPv4Address:

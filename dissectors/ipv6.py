@@ -279,8 +279,8 @@ def dissect_ipv6(data: bytes, off: int, ctx: Ctx) -> IPv6 | None:
     w0, plen, nh, hlim = unpack_from("!IHBB", data, off)
     if w0 >> 28 != 6:
         ctx.weird("ipv6_bad_version", f"version {w0 >> 28}", LAYER, off)
-    src = IPv6Address(data[off + 8 : off + 24])
-    dst = IPv6Address(data[off + 24 : off + 40])
+    src = ip6(data, off + 8)
+    dst = ip6(data, off + 24)
     declared_end = off + 40 + plen
     complete = True
     if plen == 0 and cap > off + 40:
