@@ -183,6 +183,8 @@ def check_run(run: Run, tolerance_s: float = TOLERANCE_S) -> None:
         _close(rep["t_ba"], ev["ba"]["t"], f"{rep['kind']} t_ba")
         _close(rep["t_movement_detected"], ev["ra"], f"{rep['kind']} t_movement_detected")
         _close(rep["t_link_up"], ev["rs"], f"{rep['kind']} t_link_up")
+        _close(rep["t_last_old"], ev["last_data_old"], f"{rep['kind']} t_last_old")
+        _close(rep["t_resumed"], ev["first_data_new"], f"{rep['kind']} t_resumed")
         assert rep["bu_retransmissions"] == len(ev["bu"]) - 1
         assert rep["ba_status"] == ev["ba"]["status"] == 0
     _close(mn[0]["t_dad"], truth[0]["events"]["dad_start"], "home_to_foreign t_dad")
