@@ -63,7 +63,8 @@ class Backend(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureStats:
-    """What the kernel (or dumpcap) reports: packets that passed the filter and packets it dropped."""
+    """What the kernel (or dumpcap) reports, like tcpdump's "received by filter" / "dropped by kernel":
+    `received` counts every packet that passed the filter, the `dropped` ones included."""
 
     received: int
     dropped: int
@@ -189,7 +190,12 @@ class RawCapture:
     """
 
     def __init__(
-        self, iface: str, *, known: Iterable[ipaddress.IPv6Address] = (), extra: str | None = None
+        self,
+        iface: str,
+        *,
+        known: Iterable[ipaddress.IPv6Address] = (),
+        extra: str | None = None,
+        buffer_bytes: int = 8 << 20,
     ) -> None:
         check_interface(iface)
         self.iface = iface
@@ -206,7 +212,7 @@ class RawCapture:
             # Attach before bind, so no unfiltered packet is queued in between (packet(7)).
             attach_filter(self._sock, program)
             with contextlib.suppress(OSError):
-                self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+                self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, buffer_bytes)
             self._sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             self._sock.bind((iface, ETH_P_ALL))
         except OSError as exc:

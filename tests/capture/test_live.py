@@ -156,3 +156,17 @@ def test_dumpcap_backend_gives_the_same_frames(veth_pair: tuple[str, str]) -> No
     netns.run(b, ["ping", "-c", "3", "-i", "0.2", "-W", "1", "2001:db8:9::a"])
     out, err = proc.communicate(timeout=30)
     assert out.split() == ["6", "0", "dumpcap"], err
+
+
+@pytest.mark.root
+def test_kernel_drops_are_counted(veth_pair: tuple[str, str]) -> None:
+    a, b = veth_pair
+    with netns.entered(a):
+        cap = live.RawCapture("v0", extra="udp port 9999", buffer_bytes=4096)  # a tiny socket buffer
+    with cap:
+        _udp_from(b, "2001:db8:9::a", 2000)  # nobody reads meanwhile: the kernel must drop most
+        time.sleep(0.3)
+        stats = cap.stats()
+        again = cap.stats()
+    assert stats.dropped > 1000 and stats.received + stats.dropped >= 2000
+    assert again.dropped == stats.dropped  # PACKET_STATISTICS resets on read; the totals are kept
