@@ -53,7 +53,7 @@ Vantage: which packets are evidence of where the MN is
 - `ha` (the HA's interfaces): a plain packet counts as "at home" only if it went between the MN's own
   MAC and the link (src MAC for uplink, dst MAC for downlink) — a packet for the home address that the
   HA intercepts for a roaming MN, or one it forwards after decapsulation, is not. Until the MN's MAC is
-  known, plain uplink counts while the MN is not known to be away. t_link_up comes only from the MN's
+  known, plain traffic counts while the MN is not known to be away. t_link_up comes only from the MN's
   ND (RS, DAD NS) and t_movement_detected only from RAs seen, so the phases on a foreign link are None
   there ("null"): the HA cannot see them. Router loss is never inferred at the HA.
 - `auto`: the HA rules for data; per handover, MN rules for the phases when the capture shows the new
@@ -520,9 +520,10 @@ class Correlator:
             return True
         if mn.mac is not None:
             return (src_mac == mn.mac) if d.uplink else (dst_mac == mn.mac)
-        if d.uplink:
-            return mn.path is None or mn.path == mn.hoa
-        return src_mac is None and dst_mac is None and self.config.vantage == Vantage.AUTO
+        # MAC not known yet: plain traffic of the home address says "at home" unless the MN is known to
+        # be away (then it is the HA intercepting or forwarding it, RFC 6275 §10.4.1).
+        here = mn.where if mn.where is not None else mn.path
+        return here is None or here == mn.hoa
 
     def _on_data(self, d: DataObs, frame: int, ts: int, src_mac: str | None, dst_mac: str | None) -> None:
         mn = self._mn(d.hoa, frame)
@@ -633,7 +634,9 @@ class Correlator:
         if src_mac is not None and mn.mac is None:
             # The BU leaves the MN itself: its MAC at the MN's interface; at the HA only when sent on the
             # home link (a deregistration from the home address).
-            if self.config.vantage == Vantage.MN or b.coa == b.hoa:
+            if self.config.vantage == Vantage.MN or b.coa == b.hoa or (
+                self.config.vantage == Vantage.AUTO and len(self._routers) >= 2
+            ):
                 self._set_mac(mn, src_mac)
         if mn.ha is not None and mn.ha != b.ha:
             self._weird("bu_different_ha", f"BU to {b.ha}, earlier to {mn.ha}", frame, ts, b.hoa)
