@@ -88,3 +88,13 @@ def test_random_scenarios_equal_truth(tmp_path: Path) -> None:
     diffs = [d for _, _, ds in results for d in ds]
     assert handovers > len(seeds)  # most scenarios move at least once
     assert diffs == []
+
+
+@pytest.mark.parametrize("file", [s.file for s in SAMPLES])
+def test_sample_auto_vantage_equals_truth(file: str, tmp_path: Path) -> None:
+    """`--vantage auto` (the default) reads each sample as its capture point: the MN interface of a
+    pcapng with both, the HA for the multi-MN sample."""
+    cap = sample_capture(file, tmp_path)
+    truth = json.loads(truth_path(cap).read_text())
+    vantage = "mn" if "mn" in truth["vantages"] else truth["vantages"][0]
+    assert differences(report_dict(analyze(cap, vantage="auto")), truth, vantage) == []
