@@ -87,3 +87,34 @@ def test_show_missing_file_and_not_a_capture(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip() == f"mipsniff: error: {notes} is not a pcap or pcapng capture (magic 0x6e6f7420)"
     assert "Traceback" not in result.output
+
+
+def test_show_pcapng_with_comments_and_wireless_events(tmp_path: Path) -> None:
+    from scapy.layers.dot11 import Dot11, Dot11Deauth, RadioTap
+
+    def block(btype: int, body: bytes) -> bytes:
+        return struct.pack("<II", btype, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    def epb(iface: int, ts_us: int, data: bytes, comment: bytes = b"") -> bytes:
+        body = struct.pack("<IIIII", iface, ts_us >> 32, ts_us & 0xFFFFFFFF, len(data), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+        if comment:
+            body += struct.pack("<HH", 1, len(comment)) + comment + b"\0" * (-len(comment) % 4) + b"\0" * 4
+        return block(6, body)
+
+    deauth = bytes(RadioTap() / Dot11(type=0, subtype=12, addr1=ETH["src"], addr2=ETH["dst"], addr3=ETH["dst"])
+                   / Dot11Deauth(reason=3))
+    data = (block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+            + block(1, struct.pack("<HHI", 1, 0, 0)) + block(1, struct.pack("<HHI", 127, 0, 0))
+            + epb(1, T0 * 1_000_000, deauth, b"left the AP")
+            + epb(0, T0 * 1_000_000 + 5, FRAMES[3]))
+    path = tmp_path / "wifi.pcapng"
+    path.write_bytes(data)
+    result = runner.invoke(app, ["show", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    l2, bu = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (l2["frame"], l2["kind"], l2["type"], l2["reason"], l2["bssid"]) == (1, "l2", "deauth", 3, ETH["dst"])
+    assert l2["comment"] == "left the AP" and "comment" not in bu
+    assert bu["type"] == "BU" and bu["ts"] == T0 + 0.000005
+    text = runner.invoke(app, ["show", str(path)]).stdout.splitlines()
+    assert text[0] == f"1  0.000000  {ETH['dst']} > {ETH['src']}  deauth BSSID {ETH['dst']} reason=3"

@@ -181,12 +181,13 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                     n += 1
                     pred = preds[iface]
                     last_iface, last_raw = iface, (tsh << 32) | tsl
+                    if first_ts is None:
+                        # Known before the first frame is yielded, so `show` can print relative times.
+                        first_ts = reader.first_ts_ns = convs[iface](last_raw)
                     if pred is None or pred(buf, s, de):
                         yield Frame(index=n, ts_ns=convs[iface](last_raw), linktype=interfaces[iface].linktype,
                                     data=buf[s:de], orig_len=olen, interface=iface,
                                     comment=_comment(buf, s + ((caplen + 3) & ~3), e - 4, endian))
-                    if first_ts is None:
-                        first_ts = reader.first_ts_ns = convs[iface](last_raw)
                 elif btype == BT_SPB:
                     # Simple Packet Block: interface 0, no timestamp, captured length implied (§4.4).
                     if not preds:
