@@ -58,6 +58,13 @@ def run_multi_report(
         raise UserError(
             "no readable capture among the inputs: " + "; ".join(f.error or f.path for f in result.files)
         )
+    read = [f for f in result.files if f.status == "ok"]
+    print(
+        f"mipsniff: {len(read)} file(s) read as one capture of {sum(f.packets for f in read):,} packets"
+        f" ({sum(f.reused for f in read)} from the workdir; {len(result.files) - len(read)} duplicate or"
+        f" unreadable); map {result.map_s:.1f} s, reduce {result.reduce_s:.1f} s",
+        file=sys.stderr,
+    )
     for w in result.warnings:
         print(f"mipsniff: warning: {w.kind}: {w.detail}", file=sys.stderr)
     if csv_dir is not None:

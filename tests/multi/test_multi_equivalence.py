@@ -167,3 +167,17 @@ def test_pcapng_with_vantage_interfaces_split_reports_like_the_whole(tmp_path: P
     expected = _doc_text(analyze_single(src, vantage=vantage).to_dict())
     got, _ = _multi(parts, tmp_path / "work", workers=1, vantage=vantage)
     assert got == expected
+
+
+def test_gzip_and_pcapng_parts_mix_with_pcap(tmp_path: Path) -> None:
+    """A ring buffer compressed as it rotates (`-z gzip`): .gz parts read like the rest."""
+    import gzip
+
+    whole, ts = _whole("rtp-stream.pcap", tmp_path)
+    parts = split_pcap(whole, [len(ts) // 3, 2 * len(ts) // 3], tmp_path / "parts")
+    gz = parts[1].with_name(parts[1].name + ".gz")
+    gz.write_bytes(gzip.compress(parts[1].read_bytes()))
+    parts[1].unlink()
+    got, doc = _multi([tmp_path / "parts"], tmp_path / "work", workers=2)
+    assert got == _single(whole)
+    assert [Path(f["path"]).name for f in doc["capture"]["files"]] == [parts[0].name, gz.name, parts[2].name]
