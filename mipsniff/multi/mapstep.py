@@ -69,6 +69,10 @@ class MapTask:
     phase1: FileSummary | None = None
 
 
+class FileChanged(Exception):
+    """The capture's size changed between hashing and reading it (a file still being written)."""
+
+
 def parquet_path(workdir: str, sha256: str, addresses: Iterable[bytes] | None = None) -> Path:
     if addresses is None:
         return Path(workdir) / f"{sha256}.{MAP_VERSION}.parquet"
@@ -151,6 +155,11 @@ def _write(path: str, sha: str, size: int, out: Path, addresses: frozenset[bytes
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if os.path.getsize(path) != size:
+        # The newest file of a live ring buffer: what was hashed is not what was read.
+        tmp.unlink(missing_ok=True)
+        tmp.with_suffix(".addrs.tmp").unlink(missing_ok=True)
+        raise FileChanged(f"{path} changed while it was read (still being written?)")
     # Atomic publish: a worker killed mid-write leaves only a .tmp, never a truncated cache entry.
     os.replace(tmp, out)
     summary = read_summary(out, path, sha, size)
@@ -185,7 +194,7 @@ def _map_file(task: MapTask) -> FileSummary:
         return replace(cached, reused=True)
     try:
         return _write(path, sha, size, out, None)
-    except UserError as exc:
+    except (UserError, FileChanged) as exc:
         return FileSummary(
             path=path, sha256=sha, size_bytes=size, status=FileStatus.unreadable, error=str(exc)
         )
@@ -225,13 +234,20 @@ def _phase2(task: MapTask) -> FileSummary:
         return replace(p1, cpu_s=0.0)
     out = parquet_path(task.workdir, p1.sha256, wanted)
     cached = read_summary(out, p1.path, p1.sha256, p1.size_bytes)
+    if cached is None and os.path.getsize(p1.path) != p1.size_bytes:
+        return replace(
+            p1,
+            status=FileStatus.unreadable,
+            error=f"{p1.path} changed between the two passes (still being written?)",
+            cpu_s=0.0,
+        )
     if cached is not None:
         return replace(cached, reused=True, home_addresses=p1.home_addresses, phase=2, cpu_s=0.0)
-    return replace(
-        _write(p1.path, p1.sha256, p1.size_bytes, out, wanted),
-        home_addresses=p1.home_addresses,
-        phase=2,
-    )
+    try:
+        s2 = _write(p1.path, p1.sha256, p1.size_bytes, out, wanted)
+    except FileChanged as exc:
+        return replace(p1, status=FileStatus.unreadable, error=str(exc), cpu_s=0.0)
+    return replace(s2, home_addresses=p1.home_addresses, phase=2)
 
 
 def read_frames(summary: FileSummary) -> Iterator[FrameTuple]:

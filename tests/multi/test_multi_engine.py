@@ -266,3 +266,27 @@ def test_second_run_does_not_even_hash_unchanged_files(
     os.utime(paths[1], ns=(T0, T0))
     third = run_map([str(p) for p in paths], work, workers=1, progress_stream=None)
     assert hashed[4:] == [paths[1].name] and all(s.reused for s in third)
+
+
+def test_a_file_still_being_written_is_named_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mipsniff.multi.mapstep as mapstep
+
+    paths = _ring(tmp_path, n=2)
+    growing = paths[1]
+    real_scan = mapstep.scan
+
+    def scan_while_growing(path: str, stats: Any, addresses: Any = None) -> Any:
+        if path.endswith(growing.name):
+            with open(path, "ab") as fh:  # the capture process appends a record meanwhile
+                fh.write(b"\x00" * 16)
+        return real_scan(path, stats, addresses)
+
+    monkeypatch.setattr(mapstep, "scan", scan_while_growing)
+    work = tmp_path / "work"
+    out = run_map([str(p) for p in paths], str(work), workers=1, progress_stream=None)
+    bad = [s for s in out if s.status is FileStatus.unreadable]
+    assert [Path(s.path).name for s in bad] == [growing.name]
+    assert "still being written" in (bad[0].error or "")
+    assert len(list(work.glob("*.parquet"))) == 1  # nothing cached for the growing file
