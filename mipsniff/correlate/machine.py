@@ -351,16 +351,23 @@ class Correlator:
     def feed(self, frame_index: int, ts_ns: int, packet: Any, raw: bytes | None = None) -> None:
         """One dissected packet (`dissectors.Packet`), in capture order; `raw`, the frame's bytes, lets
         the payload of mipsniff's numbered UDP stream be read."""
+        link = packet.link
+        src_mac = link.src_mac if link is not None else None
+        dst_mac = link.dst_mac if link is not None else None
+        self.feed_observations(frame_index, ts_ns, observe(packet, self.is_home, raw), src_mac, dst_mac)
+
+    def feed_observations(
+        self, frame_index: int, ts_ns: int, observations: Iterable[Any], src_mac: str | None, dst_mac: str | None
+    ) -> None:
+        """The same as `feed` for a packet already reduced to its observations (`observe.observe`, or
+        `observe.fast_echo` for echo frames read straight from their bytes) and link addresses."""
         self._run_timers(ts_ns)
         self._now = max(self._now, ts_ns)
         self._frame = frame_index
         if self._first_ts is None:
             self._first_ts = ts_ns
-        link = packet.link
-        src_mac = link.src_mac if link is not None else None
-        dst_mac = link.dst_mac if link is not None else None
         self._src_mac = src_mac
-        for ob in observe(packet, self.is_home, raw):
+        for ob in observations:
             self._dispatch(ob, frame_index, ts_ns, src_mac, dst_mac)
         if src_mac is not None:
             self._note_sent(src_mac, ts_ns, frame_index)

@@ -23,7 +23,7 @@ from dissectors.prefilter import Prefilter
 from mipsniff.capture import Frame, open_capture
 from mipsniff.capture.reader import FramePredicate, Interface
 from mipsniff.correlate import Correlation, Correlator, CorrelatorConfig, Vantage
-from mipsniff.correlate.observe import BaObs, BuObs, observe
+from mipsniff.correlate.observe import BaObs, BuObs, fast_echo, observe
 
 Progress = Callable[[int, int], None]  # (frames read so far, bytes of the file) -> None
 
@@ -239,12 +239,17 @@ def analyze(
         frames = reader.iter_relevant(Prefilter(hoas), background=background)
         n = 0
         only = interface
+        is_home = corr.is_home
         for frame in frames:
             if only is None and n == 0 and len(reader.interfaces) > 1:
                 only = vantage_interface(reader.interfaces, v)
             if only is not None and frame.interface != only:
                 continue
-            corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
+            fast = fast_echo(frame.linktype, frame.data, is_home)
+            if fast is not None:  # an echo frame: its few fields read straight from the bytes
+                corr.feed_observations(frame.index, frame.ts_ns, *fast)
+            else:
+                corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
             n += 1
             if progress is not None and n % 2048 == 0:
                 progress(frame.index, size)
