@@ -105,41 +105,64 @@ def run_local(
         if progress:
             progress.update(summary)
 
-    pending = list(range(len(tasks)))
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=min(n, len(pending)))
-        running: dict[Future[FileSummary], int] = {}
-        broken = False
+    queue = list(range(len(tasks)))[::-1]  # popped from the end: task order
+    while queue:
+        suspects = _pool_pass(tasks, queue, n, retries, map_fn, attempts, finish)
+        # A worker died with these tasks in flight: run each alone, so that a death is charged to the
+        # task that caused it and the others do not lose attempts.
+        for i in suspects:
+            while i not in results:
+                if _pool_pass(tasks, [i], 1, retries, map_fn, attempts, finish):
+                    attempts[i] += 1
+                    if attempts[i] > retries:
+                        finish(
+                            i, _failed(tasks[i], BrokenProcessPool("the worker process died"), attempts[i])
+                        )
+    return [results[i] for i in range(len(tasks))]
 
-        def submit(
-            i: int, pool: ProcessPoolExecutor = pool, running: dict[Future[FileSummary], int] = running
-        ) -> None:
+
+def _pool_pass(
+    tasks: Sequence[MapTask],
+    queue: list[int],
+    n: int,
+    retries: int,
+    map_fn: MapFn,
+    attempts: dict[int, int],
+    finish: Callable[[int, FileSummary], None],
+) -> list[int]:
+    """Run tasks from `queue` (consumed) with at most `n` in flight in one pool. Returns the tasks that
+    were in flight when a worker process died (the pool is then abandoned, the rest stays queued);
+    their attempt is not counted."""
+    running: dict[Future[FileSummary], int] = {}
+    with ProcessPoolExecutor(max_workers=min(n, len(queue))) as pool:
+
+        def submit(i: int) -> None:
             attempts[i] += 1
             running[pool.submit(map_fn, tasks[i])] = i
 
-        for i in pending:
-            submit(i)
-        pending = []
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = running.pop(fut)
-                    err = fut.exception()
-                    if err is None:
-                        finish(i, fut.result())
-                    elif attempts[i] > retries:
-                        finish(i, _failed(tasks[i], err, attempts[i]))
-                    elif broken or isinstance(err, BrokenProcessPool):
-                        # A worker process died (killed, out of memory): every task in flight fails
-                        # with BrokenProcessPool; they run again in a fresh pool.
-                        broken = True
-                        pending.append(i)
-                    else:
-                        submit(i)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return [results[i] for i in range(len(tasks))]
+        while queue and len(running) < n:
+            submit(queue.pop())
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = running.pop(fut)
+                err = fut.exception()
+                if isinstance(err, BrokenProcessPool):
+                    # Killed or out of memory: every task in flight fails alike; none is charged yet.
+                    suspects = [i, *running.values()]
+                    for j in suspects:
+                        attempts[j] -= 1
+                    return suspects
+                if err is None:
+                    finish(i, fut.result())
+                elif attempts[i] > retries:
+                    finish(i, _failed(tasks[i], err, attempts[i]))
+                else:
+                    submit(i)
+                    continue
+                if queue:
+                    submit(queue.pop())
+    return []
 
 
 def run_dask(

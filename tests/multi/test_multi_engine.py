@@ -103,6 +103,13 @@ def _kill_once_map(task: MapTask) -> FileSummary:
     return map_file(task)
 
 
+def _always_kill_map(task: MapTask) -> FileSummary:
+    """A file that kills its worker process every time (a reader crash, the OOM killer)."""
+    if Path(task.path).name == "ring02.pcap":
+        os._exit(9)
+    return map_file(task)
+
+
 def _always_fail_map(task: MapTask) -> FileSummary:
     if Path(task.path).name == "ring03.pcap":
         raise RuntimeError("simulated disk error")
@@ -290,3 +297,18 @@ def test_a_file_still_being_written_is_named_not_cached(
     assert [Path(s.path).name for s in bad] == [growing.name]
     assert "still being written" in (bad[0].error or "")
     assert len(list(work.glob("*.parquet"))) == 1  # nothing cached for the growing file
+
+
+def test_a_file_that_always_kills_its_worker_is_the_only_one_named(tmp_path: Path) -> None:
+    paths = _ring(tmp_path, n=6)
+    out = run_map(
+        [str(p) for p in paths],
+        str(tmp_path / "work"),
+        workers=2,
+        map_fn=_always_kill_map,
+        progress_stream=None,
+    )
+    bad = [s for s in out if s.status is FileStatus.unreadable]
+    assert [Path(s.path).name for s in bad] == ["ring02.pcap"]
+    assert "died" in (bad[0].error or "") and "3 attempts" in (bad[0].error or "")
+    assert sum(s.status is FileStatus.ok for s in out) == 5
