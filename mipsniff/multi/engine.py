@@ -7,7 +7,8 @@ Both engines give the same summaries; only where the work runs differs.
   (a shared file system on a real cluster).
 
 Failures: an exception in the map step is retried (`retries` more attempts). A worker process that
-dies is also retried: the local engine rebuilds its pool and resubmits the tasks that were in flight;
+dies is also retried: the local engine (at most one task per worker in flight) starts a fresh pool and
+runs the tasks that were in flight one at a time, so that only the task that kills its worker is charged;
 Dask's scheduler reschedules the task on another worker and gives up after
 `distributed.scheduler.allowed-failures` deaths (`KilledWorker`). A file that still fails comes back as
 `unreadable` with the error, and the run goes on with the others.
