@@ -85,7 +85,7 @@ def show(
 
 @app.command("report")
 def report(
-    captures: list[str] = typer.Argument(..., metavar="CAPTURE...", help="pcap/pcapng files (gzip or not), directories or globs; several are one capture, ordered by first timestamp."),
+    captures: list[str] = typer.Argument(..., metavar="CAPTURE", help="pcap/pcapng files (gzip or not), directories or globs; several are one capture, ordered by first timestamp."),
     as_json: bool = typer.Option(False, "--json", help="Write the JSON report (the documented contract)."),
     csv_dir: str | None = typer.Option(None, "--csv", help="Also write handovers.csv, bindings.csv, packets.csv here."),
     vantage: str = typer.Option("auto", "--vantage", help="Capture point: mn, ha or auto."),
