@@ -427,6 +427,7 @@ class Agent:
                     if sec or nsec:
                         ts = sec * 1_000_000_000 + nsec
         # Not through the monotonic guard: a transmit time is a fact, not "now".
+        self.count("transmit timestamps from the kernel" if ts is not None else "transmit timestamps missing")
         return ts if ts is not None else self.clock.now()
 
     # --- the machine ---
