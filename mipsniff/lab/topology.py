@@ -299,6 +299,9 @@ def up(*, delay_ms: int = 0, with_agents: bool = True) -> LabState:
                 state.pids[f"agent-{role}"] = _start_agent(ns, role, delay_ms)
                 save_state(state)
                 _wait_ready(role, state.pids[f"agent-{role}"])
+    except RuntimeError as exc:  # an `ip`, `sysctl` or `ip6tables` command failed: say which, clean up
+        down()
+        raise UserError(f"could not build the lab: {exc}") from exc
     except BaseException:
         down()
         raise

@@ -78,3 +78,23 @@ def test_sigterm_ends_with_the_json_report_counting_packets_and_drops(tmp_path: 
     assert doc["live"]["packets"] == 8 and doc["live"]["kernel_dropped"] == 0
     assert doc["capture"]["format"] == "live:raw" and doc["handovers"] == []
     assert (tmp_path / "lo.pcap").stat().st_size == 24 + 8 * (16 + 14 + 40 + 64)
+
+
+@pytest.mark.root
+def test_count_stops_after_n_packets() -> None:
+    _need_root()
+    ns = f"msnt-{uuid.uuid4().hex[:6]}"
+    try:
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        netns.run(ns, ["ip", "link", "set", "lo", "up"])
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, *MIPSNIFF, "live", "lo", "--json", "--count", "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.stderr is not None
+        assert proc.stderr.readline().startswith("mipsniff: capturing on lo")
+        netns.run(ns, ["ping", "-c", "3", "-i", "0.2", "::1"])
+        out, err = proc.communicate(timeout=60)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["live"]["packets"] == 3
