@@ -74,14 +74,13 @@ class _Handover:
     new: IPv6Address
     bus: list[TruthRecord]
     ba: TruthRecord | None  # the BA the MN received that concluded it
-    ha_ba: TruthRecord | None  # the HA's last BA for it (seen at the HA even when lost on the way)
 
 
 def _gts(net: Network, node: str, kind: str) -> list[TruthRecord]:
     return [r for r in net.truth if r.node == node and r.kind == kind]
 
 
-def _handovers(net: Network, mn: MobileNodeInfo, ha_node: str) -> list[_Handover]:
+def _handovers(net: Network, mn: MobileNodeInfo) -> list[_Handover]:
     """Registrations and deregistrations: BUs to the HA for a care-of address other than the current one.
 
     A BU for the same care-of address belongs to the open handover until a final BA (accepted, or
@@ -89,7 +88,6 @@ def _handovers(net: Network, mn: MobileNodeInfo, ha_node: str) -> list[_Handover
     """
     bus = [r for r in _gts(net, mn.node, "bu") if r.fields.get("peer") == mn.home_agent]
     bas = [r for r in _gts(net, mn.node, "ba") if r.fields.get("peer") == mn.home_agent]
-    ha_bas = [r for r in _gts(net, ha_node, "ba_sent") if r.fields.get("home_address") == mn.home_address]
 
     def closing(ho: _Handover, before_ns: int | None) -> TruthRecord | None:
         last = None
@@ -116,19 +114,11 @@ def _handovers(net: Network, mn: MobileNodeInfo, ha_node: str) -> list[_Handover
             continue  # else a refresh
         if coa == where:
             continue
-        out.append(_Handover(old=where, new=coa, bus=[bu], ba=None, ha_ba=None))
+        out.append(_Handover(old=where, new=coa, bus=[bu], ba=None))
         where = coa
     for i, ho in enumerate(out):
         end = out[i + 1].bus[0].t_ns if i + 1 < len(out) else None
         ho.ba = closing(ho, end)
-        if ho.ba is not None:
-            same = [r for r in ha_bas if r.fields.get("seq") == ho.ba.fields.get("seq")
-                    and r.fields.get("status") == ho.ba.fields.get("status") and r.t_ns <= ho.ba.t_ns]
-            ho.ha_ba = same[-1] if same else None
-        else:
-            cands = [r for r in ha_bas if r.fields.get("care_of_address") == ho.new
-                     and r.t_ns >= ho.bus[0].t_ns and (end is None or r.t_ns < end)]
-            ho.ha_ba = cands[-1] if cands else None
     return out
 
 
@@ -185,7 +175,8 @@ def _gaps(seqs: Iterable[int], modulus: int) -> int:
 
 def _expected(vt: _Vantage, mn: MobileNodeInfo, ho: _Handover, prev_bu_idx: int, next_bu_idx: int | None,
               new_link: str | None, old_link: str | None, routers: dict[str, str], l2_up_ns: int | None,
-              mn_ra_rx: set[int], first_bu_idx_true: Any) -> dict[str, Any]:
+              mn_ra_rx: set[int]) -> dict[str, Any]:
+    """The `expected` timeline of one handover at one vantage (rules: sample_pcaps/README.md)."""
     home, ha = mn.home_address, mn.home_agent
     seqs = {int(b.fields["seq"]) for b in ho.bus}  # type: ignore[call-overload]
     hi = next_bu_idx
@@ -382,7 +373,7 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
         by_vantage.setdefault(c.vantage, []).append(c)
     handovers: list[dict[str, Any]] = []
     for mn in mobile_nodes:
-        hos = _handovers(net, mn, ha_node)
+        hos = _handovers(net, mn)
         ups = [e for e in net.sim_events if e.node == mn.node and e.kind == "l2_up"]
         downs = [e for e in net.sim_events if e.node == mn.node and e.kind == "l2_down"]
         mn_ra_rx = {c.tx_id for c in by_vantage.get(mn.node, []) if c.direction == "in" and c.view.icmp_type == 134}
@@ -416,7 +407,7 @@ def build_truth(*, scenario: str, seed: int, settings: dict[str, Any], vantages:
                 prev_idx = next((i for i in reversed(firsts[name][:k]) if i is not None), -1)
                 next_idx = next((i for i in firsts[name][k + 1 :] if i is not None), None)
                 expected[name] = _expected(vt, mn, ho, prev_idx, next_idx, new_link, old_link, routers,
-                                           up.t_ns if up else None, mn_ra_rx, None)
+                                           up.t_ns if up else None, mn_ra_rx)
             rs = _first_gt(net, mn.node, "rs", l2_up_ns, t_first_bu)
             ra = _first_gt(net, mn.node, "ra", l2_up_ns, t_first_bu)
             since = max(lo_ns, down.t_ns if down else 0)
