@@ -159,7 +159,29 @@ class Prefilter:
                 return ip_ok(buf, s + offset, e)
             return fixed
 
-        # 802.11 and anything else: decode the link header (slow path, wireless captures are small).
+        radiotap = linktype == LinkType.IEEE802_11_RADIOTAP
+        if radiotap or linktype == LinkType.IEEE802_11:
+            def wlan(buf: Buffer, s: int, e: int) -> bool:
+                # Decide from the Frame Control byte where possible (IEEE 802.11-2020 §9.2.4.1):
+                # management frames by subtype (beacons and probes are most of a monitor capture),
+                # control frames never; only non-null data frames need the full link decode.
+                if e - s < 8:
+                    return False
+                off = s + (buf[s + 2] | buf[s + 3] << 8) if radiotap else s
+                if off >= e:
+                    return False
+                fc0 = buf[off]
+                ftype = (fc0 >> 2) & 3
+                if ftype == 0:
+                    return (fc0 >> 4) in _WLAN_EVENT_SUBTYPES
+                if ftype != 2 or fc0 & 0x40:  # not data, or a null-function data subtype
+                    return False
+                return generic(buf, s, e)
+            wlan_pred: Predicate | None = wlan
+        else:
+            wlan_pred = None
+
+        # Anything else: decode the link header (slow path).
         def generic(buf: Buffer, s: int, e: int) -> bool:
             data = bytes(buf[s:e])
             link, _ = dissect_link(linktype, data)
@@ -170,8 +192,12 @@ class Prefilter:
             if link.ethertype != 0x86DD:
                 return False
             return ip_ok(data, link.payload_offset, len(data))
-        return generic
+        return wlan_pred if wlan_pred is not None else generic
 
+
+# Management subtypes that are link-layer handover events (link.py): (re)association request and
+# response, disassociation, authentication, deauthentication.
+_WLAN_EVENT_SUBTYPES = frozenset({0, 1, 2, 3, 10, 11, 12})
 
 # Link types whose IPv6 header sits at a fixed offset: (payload offset, ethertype offset or -1).
 _FIXED_LINKS: dict[int, tuple[int, int]] = {

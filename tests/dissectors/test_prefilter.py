@@ -124,6 +124,17 @@ def test_wireless_management_frames_are_relevant() -> None:
                  addr3="33:33:00:00:00:01") / Dot11QoS() / LLC() / SNAP()
     assert is_relevant(105, bytes(data / IPv6() / ICMPv6EchoRequest()))
     assert not is_relevant(105, bytes(data / IPv6() / TCP()))
+    from scapy.layers.dot11 import Dot11Beacon, Dot11Deauth
+
+    beacon = RadioTap() / Dot11(type=0, subtype=8, addr1="ff:ff:ff:ff:ff:ff", addr2=ETH["dst"],
+                                addr3=ETH["dst"]) / Dot11Beacon() / Dot11Elt(ID=0, info=b"mipnet")
+    ack = RadioTap() / Dot11(type=1, subtype=13, addr1=ETH["src"])
+    null = RadioTap() / Dot11(type=2, subtype=4, FCfield=1, addr1=ETH["dst"], addr2=ETH["src"], addr3=ETH["dst"])
+    deauth = RadioTap() / Dot11(type=0, subtype=12, addr1=ETH["src"], addr2=ETH["dst"], addr3=ETH["dst"]) / Dot11Deauth()
+    qos_echo = RadioTap() / data / IPv6() / ICMPv6EchoRequest()
+    for pkt, expected in ((beacon, False), (ack, False), (null, False), (deauth, True), (qos_echo, True)):
+        frame = bytes(pkt)
+        assert is_relevant(127, frame) == expected == reference(frame, 127), pkt.summary()
 
 
 @settings(max_examples=300, deadline=None)
