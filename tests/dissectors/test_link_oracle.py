@@ -17,6 +17,7 @@ from scapy.layers.dot11 import (
     Dot11Deauth,
     Dot11Disas,
     Dot11Elt,
+    Dot11FCS,
     Dot11QoS,
     Dot11ReassoReq,
     RadioTap,
@@ -72,6 +73,11 @@ CORPUS: dict[str, tuple[int, list[object]]] = {
         RadioTap() / _wlan_data(1, AP, STA, "33:33:00:00:00:01"),  # To DS
         RadioTap() / _wlan_data(2, STA, AP, OTHER),  # From DS
         RadioTap() / _wlan_data(0, STA, OTHER, AP, qos=False),  # IBSS, plain data
+        # TSFT (8-byte aligned), Flags with "FCS at end", Rate, Channel; the frame ends with its FCS
+        RadioTap(present="TSFT+Flags+Rate+Channel", Flags="FCS", mac_timestamp=12345, Rate=2,
+                 ChannelFrequency=2437, ChannelFlags=0xA0)
+        / Dot11FCS(type=2, subtype=8, FCfield=1, addr1=AP, addr2=STA, addr3="33:33:00:00:00:01")
+        / Dot11QoS() / LLC() / SNAP() / V6,
     ]),
     "ieee80211": (105, [_wlan_data(1, AP, STA, "33:33:00:00:00:01"),
                         Dot11(type=0, subtype=12, addr1=STA, addr2=AP, addr3=AP) / Dot11Deauth(reason=1)]),
@@ -124,4 +130,4 @@ def test_l2_events_from_the_radiotap_corpus(tmp_path: Path) -> None:
     events = [dissect(f.linktype, f.data).l2_event for f in open_capture(path)]
     got = [(e.subtype, e.status, e.reason) if e else None for e in events]
     assert got == [("assoc_req", None, None), ("assoc_resp", 0, None), ("reassoc_req", None, None),
-                   ("auth", 0, None), ("deauth", None, 3), ("disassoc", None, 8), None, None, None]
+                   ("auth", 0, None), ("deauth", None, 3), ("disassoc", None, 8), None, None, None, None]
