@@ -134,7 +134,8 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
     u32 = struct.Struct("<I").unpack_from
     first_ts: int | None = None
     last_iface = -1
-    last_raw = 0
+    last_tsh = last_tsl = 0
+    npreds = 0
     problem = ""
     need = 12
 
@@ -160,6 +161,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                         btype, blen = bh(buf, pos)
                     # A new section starts a new list of interfaces (§4.1).
                     interfaces, convs, preds = [], [], []
+                    npreds = 0
                 e = pos + blen
                 if blen < 12 or blen & 3 or blen > MAX_BLOCK:
                     problem = f"corrupt block header (type 0x{btype:08x}, length {blen})"
@@ -167,25 +169,26 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                 if e > size:
                     need = blen
                     break
-                if u32(buf, e - 4)[0] != blen:
+                e4 = e - 4
+                if u32(buf, e4)[0] != blen:
                     problem = f"block trailer length does not match its header ({blen})"
                     break
                 if btype == BT_EPB:
                     iface, tsh, tsl, caplen, olen = epb(buf, pos + 8)
                     s = pos + 28
                     de = s + caplen
-                    if de > e - 4 or iface >= len(preds):
-                        problem = (f"enhanced packet block for unknown interface {iface}" if de <= e - 4
+                    if de > e4 or iface >= npreds:
+                        problem = (f"enhanced packet block for unknown interface {iface}" if de <= e4
                                    else f"captured length {caplen} overruns its block")
                         break
                     n += 1
                     pred = preds[iface]
-                    last_iface, last_raw = iface, (tsh << 32) | tsl
+                    last_iface, last_tsh, last_tsl = iface, tsh, tsl
                     if first_ts is None:
                         # Known before the first frame is yielded, so `show` can print relative times.
-                        first_ts = reader.first_ts_ns = convs[iface](last_raw)
+                        first_ts = reader.first_ts_ns = convs[iface]((tsh << 32) | tsl)
                     if pred is None or pred(buf, s, de):
-                        yield Frame(index=n, ts_ns=convs[iface](last_raw), linktype=interfaces[iface].linktype,
+                        yield Frame(index=n, ts_ns=convs[iface]((tsh << 32) | tsl), linktype=interfaces[iface].linktype,
                                     data=buf[s:de], orig_len=olen, interface=iface,
                                     comment=_comment(buf, s + ((caplen + 3) & ~3), e - 4, endian))
                 elif btype == BT_SPB:
@@ -201,7 +204,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                     n += 1
                     pred = preds[0]
                     if pred is None or pred(buf, s, de):
-                        yield Frame(index=n, ts_ns=_ts(convs, last_iface, last_raw), linktype=interfaces[0].linktype,
+                        yield Frame(index=n, ts_ns=_ts(convs, last_iface, (last_tsh << 32) | last_tsl), linktype=interfaces[0].linktype,
                                     data=buf[s:de], orig_len=olen, interface=0)
                 elif btype == BT_PB:
                     iface16, _drops, tsh, tsl, caplen, olen = struct.unpack_from(endian + "HHIIII", buf, pos + 8)
@@ -211,8 +214,8 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                         problem = "obsolete packet block overruns its block or names an unknown interface"
                         break
                     n += 1
-                    last_iface, last_raw = iface16, (tsh << 32) | tsl
-                    ts = convs[iface16](last_raw)
+                    last_iface, last_tsh, last_tsl = iface16, tsh, tsl
+                    ts = convs[iface16]((tsh << 32) | tsl)
                     if first_ts is None:
                         first_ts = reader.first_ts_ns = ts
                     pred = preds[iface16]
@@ -228,6 +231,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
                     interfaces.append(idb)
                     convs.append(conv)
                     preds.append(predicate_for(idb.linktype))
+                    npreds = len(preds)
                     if idb not in reader.interfaces:
                         reader.interfaces.append(idb)
                 # Other blocks (name resolution, statistics, secrets, custom) are skipped.
@@ -253,7 +257,7 @@ def iter_pcapng(reader: CaptureReader, prefilter: FrameFilter | None) -> Iterato
     finally:
         reader.packets = n
         reader.first_ts_ns = first_ts
-        reader.last_ts_ns = _ts(convs, last_iface, last_raw) if last_iface >= 0 else None
+        reader.last_ts_ns = _ts(convs, last_iface, (last_tsh << 32) | last_tsl) if last_iface >= 0 else None
 
 
 def _ts(convs: list[TsConv], iface: int, raw: int) -> int:
