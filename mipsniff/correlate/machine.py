@@ -337,6 +337,9 @@ class Correlator:
         self._first_ts: int | None = None
         self._finished = False
         self._src_mac: str | None = None  # link source of the packet being handled
+        # When a set: addresses of data packets of no known home address (report.pipeline's one-pass
+        # check that no home address learnt later had traffic before it was learnt).
+        self.unclaimed: set[IPv6Address] | None = None
 
     # --- public API -------------------------------------------------------------------------------
 
@@ -344,6 +347,10 @@ class Correlator:
     def home_addresses(self) -> frozenset[IPv6Address]:
         """Every home address known so far (given up front or learnt), for the capture prefilter."""
         return frozenset(self._hints | set(self._mns))
+
+    @property
+    def mobile_node_count(self) -> int:
+        return len(self._mns)
 
     def is_home(self, addr: Any) -> bool:
         return addr in self._mns or addr in self._hints
@@ -354,7 +361,8 @@ class Correlator:
         link = packet.link
         src_mac = link.src_mac if link is not None else None
         dst_mac = link.dst_mac if link is not None else None
-        self.feed_observations(frame_index, ts_ns, observe(packet, self.is_home, raw), src_mac, dst_mac)
+        obs = observe(packet, self.is_home, raw, self.unclaimed)
+        self.feed_observations(frame_index, ts_ns, obs, src_mac, dst_mac)
 
     def feed_observations(
         self, frame_index: int, ts_ns: int, observations: Iterable[Any], src_mac: str | None, dst_mac: str | None

@@ -253,7 +253,10 @@ def _stream(upper: Any, raw: bytes | None) -> tuple[str, int] | None:
     return name, seq
 
 
-def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None) -> DataObs | None:
+def _data(
+    outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None,
+    unclaimed: set[IPv6Address] | None = None,
+) -> DataObs | None:
     upper = inner.payload
     uname = _cls(upper)
     echo = None
@@ -285,6 +288,8 @@ def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: b
         if is_home(idst):
             return DataObs(hoa=idst, path=_a(outer.dst), uplink=False, plain=False, peer=isrc,
                            echo=echo, rtp=rtp, flow=flow, stream=stream)
+        if unclaimed is not None:
+            unclaimed.update((isrc, idst))
         return None
     hao = inner.home_address
     if hao is not None and is_home(hao):
@@ -298,14 +303,18 @@ def _data(outer: Any, inner: Any, is_home: Callable[[IPv6Address], bool], raw: b
         return DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo, rtp=rtp, flow=flow, stream=stream)
     if is_home(idst):
         return DataObs(hoa=idst, path=idst, uplink=False, plain=True, peer=isrc, echo=echo, rtp=rtp, flow=flow, stream=stream)
+    if unclaimed is not None:
+        unclaimed.update((isrc, idst))
     return None
 
 
 def observe(
-    packet: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None = None
+    packet: Any, is_home: Callable[[IPv6Address], bool], raw: bytes | None = None,
+    unclaimed: set[IPv6Address] | None = None,
 ) -> list[Observation]:
     """The observations one dissected packet yields (usually zero or one). `raw` (the frame's bytes)
-    lets UDP payloads be read (the numbered stream); without it those are plain UDP."""
+    lets UDP payloads be read (the numbered stream); without it those are plain UDP. `unclaimed`, when
+    given, collects the addresses of data packets that belong to no known home address."""
     link = packet.link
     if link is not None and link.l2_event is not None:
         ev = link.l2_event
@@ -328,12 +337,13 @@ def observe(
             return _nd(inner, upper) if inner is outer else []
         if t == 4:
             return _param_problem(inner, upper)
-    d = _data(outer, inner, is_home, raw)
+    d = _data(outer, inner, is_home, raw, unclaimed)
     return [d] if d is not None else []
 
 
 def fast_echo(
-    linktype: int, data: bytes, is_home: Callable[[IPv6Address], bool]
+    linktype: int, data: bytes, is_home: Callable[[IPv6Address], bool],
+    unclaimed: set[IPv6Address] | None = None,
 ) -> tuple[list[Observation], str, str] | None:
     """`observe(dissect(linktype, data), is_home)` and the frame's MACs for the commonest data frame, an
     ICMPv6 echo on Ethernet, plain or in an IPv6-in-IPv6 tunnel (RFC 4443 §4.1, RFC 2473), read from a
@@ -382,4 +392,6 @@ def fast_echo(
         obs.append(DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo))
     elif is_home(idst):
         obs.append(DataObs(hoa=idst, path=idst, uplink=False, plain=True, peer=isrc, echo=echo))
+    if not obs and unclaimed is not None:
+        unclaimed.update((isrc, idst))
     return obs, src_mac, dst_mac

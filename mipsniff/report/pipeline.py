@@ -207,6 +207,66 @@ def _vantage(v: Vantage | str) -> Vantage:
     return v if isinstance(v, Vantage) else Vantage(str(v))
 
 
+MAX_RESTARTS = 3
+
+
+class DynamicHomeFilter:
+    """The one-pass prefilter: mobility-relevant frames (dissectors.prefilter) plus frames from or to a
+    home address learnt so far (`add`), and a 16-bit hash of the addresses of every other IPv6 frame
+    (`touched`), so that afterwards one can tell whether a home address learnt mid-capture had traffic
+    before it was learnt. Frames whose IPv6 header it does not look at (VLAN tags) set `uncertain`."""
+
+    def __init__(self, homes: Iterable[IPv6Address]) -> None:
+        self.homes: set[bytes] = {h.packed for h in homes}
+        self.last: set[int] = {k[15] for k in self.homes}
+        self.touched = bytearray(1 << 16)
+        self.flags = [False]  # [uncertain]
+        self._base = Prefilter()
+
+    @property
+    def uncertain(self) -> bool:
+        return self.flags[0]
+
+    def add(self, home: IPv6Address) -> None:
+        k = home.packed
+        self.homes.add(k)
+        self.last.add(k[15])
+
+    def seen_before(self, home: IPv6Address) -> bool:
+        k = home.packed
+        return bool(self.touched[k[14] << 8 | k[15]])
+
+    def for_linktype(self, linktype: int) -> FramePredicate | None:
+        base = self._base.for_linktype(linktype)
+        homes, last, touched, flags = self.homes, self.last, self.touched, self.flags
+        off = 14 if linktype == 1 else _FIXED.get(linktype)
+        if off is None:
+            flags[0] = True
+            return None  # keep every frame of a link type without a byte-level address check
+
+        def pred(buf: Any, s: int, e: int) -> bool:
+            if base(buf, s, e):
+                return True
+            o = s + off
+            if e - o < 40:
+                return False
+            if off == 14 and (buf[s + 12] != 0x86 or buf[s + 13] != 0xDD):
+                if buf[s + 12] in (0x81, 0x88, 0x91):
+                    flags[0] = True
+                return False
+            if buf[o] >> 4 != 6:
+                return False
+            if (buf[o + 23] in last and buf[o + 8 : o + 24] in homes) or (
+                buf[o + 39] in last and buf[o + 24 : o + 40] in homes
+            ):
+                return True
+            touched[buf[o + 22] << 8 | buf[o + 23]] = 1
+            touched[buf[o + 38] << 8 | buf[o + 39]] = 1
+            return False
+
+        return pred
+
+
 def analyze(
     path: str | os.PathLike[str],
     *,
@@ -216,45 +276,83 @@ def analyze(
     progress: Progress | None = None,
     interface: int | None = None,
     background: bool | None = False,
+    passes: int | None = None,
+    _restarts: int = 0,
 ) -> Report:
     """Read the capture at `path` (pcap/pcapng, gzip or not) and correlate its handovers.
 
+    `passes`: 2 reads the file twice (pass 1 collects the home addresses, so the traffic of an MN at
+    home before its first BU is kept); None (default) reads it once with a filter that learns home
+    addresses as it goes, and starts again knowing a home address when one learnt mid-capture turns out
+    to have had traffic before (at most `MAX_RESTARTS` times, then two passes) — so the result is always
+    the two-pass one, and the cost of a restart is the frames up to that address's first BU or BA.
     `interface` keeps only one pcapng interface; by default a pcapng whose interfaces are named after
     vantage points (`mn`, `ha`, as `mipsniff synth --vantage both` writes) is read at the requested one
     (`mn` for auto), since the same packet crossing two capture points must not count twice.
     `background` (None: by file size) walks the file in a forked child while this process dissects
-    (mipsniff.capture.background): faster on two idle CPUs, but the two processes' memory adds up. Raises
-    `UserError` (one line) when the file is missing or not a capture."""
+    (mipsniff.capture.background; implies two passes): faster on two idle CPUs, but the two processes'
+    memory adds up. Raises `UserError` (one line) when the file is missing or not a capture."""
     v = _vantage(vantage)
     cfg = config or CorrelatorConfig(vantage=v)
     if cfg.vantage != v:
         from dataclasses import replace
 
         cfg = replace(cfg, vantage=v)
-    pass1 = find_home_addresses_forked if background is not False else find_home_addresses
-    hoas = {IPv6Address(a) for a in home_addresses} | pass1(path)
+    hints = {IPv6Address(a) for a in home_addresses}
+    one_pass = passes is None and background is False
+    if one_pass:
+        dyn: DynamicHomeFilter | None = DynamicHomeFilter(hints)
+        hoas = set(hints)
+    else:
+        dyn = None
+        pass1 = find_home_addresses_forked if background is not False else find_home_addresses
+        hoas = hints | pass1(path)
     corr = Correlator(cfg, hoas)
+    if dyn is not None:
+        corr.unclaimed = set()
     size = os.path.getsize(path)
     with open_capture(path) as reader:
-        frames = reader.iter_relevant(Prefilter(hoas), background=background)
+        frames = reader.iter_relevant(dyn if dyn is not None else Prefilter(hoas), background=background)
         n = 0
         only = interface
         is_home = corr.is_home
+        unclaimed = corr.unclaimed
+        known = corr.mobile_node_count
+        dyn_known = set(corr.home_addresses)
+        restart = False
         for frame in frames:
             if only is None and n == 0 and len(reader.interfaces) > 1:
                 only = vantage_interface(reader.interfaces, v)
             if only is not None and frame.interface != only:
                 continue
-            fast = fast_echo(frame.linktype, frame.data, is_home)
+            fast = fast_echo(frame.linktype, frame.data, is_home, unclaimed)
             if fast is not None:  # an echo frame: its few fields read straight from the bytes
                 corr.feed_observations(frame.index, frame.ts_ns, *fast)
             else:
                 corr.feed(frame.index, frame.ts_ns, dissect(frame.linktype, frame.data), frame.data)
+            if dyn is not None and corr.mobile_node_count != known:
+                known = corr.mobile_node_count
+                new = corr.home_addresses - dyn_known
+                if dyn.uncertain or any(dyn.seen_before(h) for h in new) or (new & (unclaimed or set())):
+                    # A home address had traffic before this frame named it: start again knowing it (the
+                    # frames read so far, up to its first BU/BA, are read twice; the rest once).
+                    restart = True
+                    break
+                for h in new:
+                    dyn.add(h)
+                dyn_known |= new
             n += 1
             if progress is not None and n % 2048 == 0:
                 progress(frame.index, size)
         if progress is not None:
             progress(reader.packets, size)
+        if dyn is not None and (restart or dyn.uncertain):
+            restarts = _restarts + 1
+            if restarts > MAX_RESTARTS or dyn.uncertain:
+                return analyze(path, vantage=v, config=cfg, home_addresses=hints, progress=progress,
+                               interface=interface, background=background, passes=2)
+            return analyze(path, vantage=v, config=cfg, home_addresses=corr.home_addresses, progress=progress,
+                           interface=interface, background=background, _restarts=restarts)
         result = corr.finish(reader.last_ts_ns)
         info = CaptureInfo(
             path=os.fspath(path),
@@ -265,7 +363,7 @@ def analyze(
             format=reader.format,
             warnings=tuple(str(w) for w in reader.warnings),
         )
-    return Report(capture=info, correlation=result, vantage=v)
+    return Report(capture=info, correlation=result, vantage=v, extra={"passes": 1 if dyn is not None else 2})
 
 
 def analyze_frames(
