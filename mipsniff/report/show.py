@@ -66,19 +66,22 @@ ICMP_NAMES = {1: "DestUnreach", 2: "PacketTooBig", 3: "TimeExceeded", 4: "ParamP
 _ND_TYPES = frozenset({133, 134, 135, 136, 137, 144, 145, 146, 147, 154})
 
 
-_ADDR_TEXT: dict[tuple[int, int], str] = {}
+_ADDR_TEXT: dict[int, tuple[IPv6Address | IPv4Address, str]] = {}
 _LETTERS: dict[tuple[type, int], str] = {}
+_NAMES: dict[tuple[type, int], str] = {}
 
 
 def addr(a: IPv6Address | IPv4Address) -> str:
-    """RFC 5952 text of an address, memoised: a capture holds few distinct addresses, and
-    `ipaddress`'s formatting is the most expensive step of a show line."""
-    key = (a.version, int(a))
-    text = _ADDR_TEXT.get(key)
-    if text is None:
-        if len(_ADDR_TEXT) > 65536:
-            _ADDR_TEXT.clear()
-        text = _ADDR_TEXT[key] = str(a)
+    """RFC 5952 text of an address, memoised: a capture holds few distinct addresses (the dissectors
+    hand out one shared object per address), and `ipaddress`'s formatting is the most expensive step
+    of a show line. Keyed by identity; the entry holds the object, so its id cannot be reused."""
+    entry = _ADDR_TEXT.get(id(a))
+    if entry is not None and entry[0] is a:
+        return entry[1]
+    if len(_ADDR_TEXT) > 65536:
+        _ADDR_TEXT.clear()
+    text = str(a)
+    _ADDR_TEXT[id(a)] = (a, text)
     return text
 
 
@@ -226,7 +229,12 @@ def _mobility(rec: dict[str, Any], ip: IPv6 | IPv4, mh: MobilityHeader) -> None:
 
 
 def _status_name(status: int) -> str:
-    return status.name if isinstance(status, enum.IntEnum) else str(int(status))
+    """The IANA name of a status code (enum member), or its number when the registry has none."""
+    key = (type(status), int(status))
+    name = _NAMES.get(key)
+    if name is None:
+        name = _NAMES[key] = status.name if isinstance(status, enum.IntEnum) else str(int(status))
+    return name
 
 
 def _icmpv6(rec: dict[str, Any], ip: IPv6 | IPv4, msg: ICMPv6) -> None:
