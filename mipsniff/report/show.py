@@ -294,6 +294,11 @@ def packet_record(index: int, ts_ns: int, packet: Packet) -> dict[str, Any]:
     the outer addresses, what it is, and every weird."""
     ev = packet.l2_event
     body = l2_record(ev) if ev is not None else ip_record(packet.ip)
+    link = packet.link
+    if packet.ip is None and ev is None and link is not None:
+        # No IP (ARP, LLDP, 802.11 control and beacons, ... under --all): say what the link carries.
+        body["src"], body["dst"] = link.src_mac, link.dst_mac
+        body["type"] = f"ethertype-0x{link.ethertype:04x}" if link.ethertype is not None else link.kind
     # int / int is correctly rounded: the float nearest the exact timestamp, so a pcap's microseconds
     # print as written (1700000000.000123), as the ground-truth JSON contract expects.
     rec: dict[str, Any] = {"frame": index, "ts": ts_ns / 1_000_000_000}

@@ -138,3 +138,12 @@ def test_show_records_turns_bugs_into_internal_error(monkeypatch) -> None:  # ty
         pass
     else:
         raise AssertionError("strict must re-raise")
+
+
+def test_frames_without_ip_name_their_link_payload() -> None:
+    from scapy.layers.l2 import ARP
+
+    rec = record(Ether(src="00:05:5d:f2:db:2b", dst="ff:ff:ff:ff:ff:ff") / ARP())
+    assert (rec["src"], rec["dst"], rec["kind"], rec["type"]) == (
+        "00:05:5d:f2:db:2b", "ff:ff:ff:ff:ff:ff", "other", "ethertype-0x0806")
+    assert packet_line(rec).endswith("00:05:5d:f2:db:2b > ff:ff:ff:ff:ff:ff  ethertype-0x0806")
