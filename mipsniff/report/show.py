@@ -372,6 +372,9 @@ def describe(rec: dict[str, Any]) -> str:
     else:
         if "src_port" in rec:
             parts.append(f"{rec['src_port']} > {rec['dst_port']}")
+        rtp = rec.get("rtp")
+        if rtp:
+            parts.append(f"RTP seq={rtp['sequence']} ts={rtp['timestamp']} ssrc=0x{rtp['ssrc']:08x}")
         if rec.get("home_address"):
             parts.append(f"HoA {rec['home_address']}")
     return " ".join(parts)
