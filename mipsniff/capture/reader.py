@@ -102,6 +102,8 @@ class CaptureReader:
         head = bytes(self._src.buf[:24])
         if len(head) < 4:
             self.close()
+            if self._src.error:
+                raise UserError(f"{self.path} is not a readable capture ({self._src.error})")
             what = "empty file" if not head else f"only {len(head)} bytes"
             raise UserError(f"{self.path} is not a pcap or pcapng capture ({what})")
         (magic_le,) = struct.unpack_from("<I", head)

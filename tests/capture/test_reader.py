@@ -319,3 +319,9 @@ def test_readers_never_raise_on_garbage(tmp_path_factory: pytest.TempPathFactory
     frames = list(reader)
     assert [f.index for f in frames] == list(range(1, len(frames) + 1))
     assert reader.packets == len(frames)
+
+
+def test_corrupt_gzip_header_is_a_user_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.pcap.gz", b"\x1f\x8bgarbage, not deflate at all")
+    with pytest.raises(UserError, match="not a readable capture .*gzip stream corrupt"):
+        open_capture(path)
