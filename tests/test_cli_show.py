@@ -118,3 +118,27 @@ def test_show_pcapng_with_comments_and_wireless_events(tmp_path: Path) -> None:
     assert bu["type"] == "BU" and bu["ts"] == T0 + 0.000005
     text = runner.invoke(app, ["show", str(path)]).stdout.splitlines()
     assert text[0] == f"1  0.000000  {ETH['dst']} > {ETH['src']}  deauth BSSID {ETH['dst']} reason=3"
+
+
+def test_show_output_is_the_same_with_the_background_reader(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import mipsniff.capture.background as bg
+    import mipsniff.capture.reader as reader_mod
+
+    calls = []
+    real = bg.iter_background
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bg, "iter_background", counting)
+    frames = FRAMES * 50
+    path = str(write_pcap(tmp_path / "many.pcap", frames=frames, cut=7))
+    monkeypatch.setattr(reader_mod, "BACKGROUND_MIN_BYTES", 1 << 40)
+    here = runner.invoke(app, ["show", "--json", path])
+    monkeypatch.setattr(reader_mod, "BACKGROUND_MIN_BYTES", 0)
+    there = runner.invoke(app, ["show", "--json", path])
+    assert here.exit_code == there.exit_code == 0
+    assert there.stdout == here.stdout and len(here.stdout.splitlines()) == 99
+    assert there.stderr == here.stderr and "truncated" in here.stderr
+    assert calls == [1]  # the second run, and only it, read in the background
