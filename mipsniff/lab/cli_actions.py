@@ -16,6 +16,27 @@ def run(action: str, *, cell: str | None = None, delay_ms: int = 0, gap_ms: int 
         output: str | None = None) -> Iterator[str]:
     if action not in ACTIONS:
         raise UserError(f"unknown lab action {action!r}; actions: {', '.join(ACTIONS)}")
+    if action in ("up", "move", "down"):
+        topo.check_host()
+        with topo.exclusive():
+            yield from _change(action, cell=cell, delay_ms=delay_ms, gap_ms=gap_ms)
+        return
+    if action == "status":
+        for what, running in topo.status():
+            yield f"{what:<20} {running}"
+    elif action == "truth":
+        from mipsniff.lab.truth import build_truth
+
+        doc = build_truth(topo.RUN_DIR)
+        text = json.dumps(doc, indent=1)
+        if output:
+            Path(output).write_text(text + "\n")
+            yield output
+        else:
+            yield text
+
+
+def _change(action: str, *, cell: str | None, delay_ms: int, gap_ms: int) -> Iterator[str]:
     if action == "up":
         already = topo.is_up()
         state = topo.up(delay_ms=delay_ms)
@@ -28,23 +49,8 @@ def run(action: str, *, cell: str | None = None, delay_ms: int = 0, gap_ms: int 
     elif action == "move":
         if cell is None:
             raise UserError("lab move needs a cell: home or remote")
-        topo.check_host()
         topo.move(cell, gap_ms=gap_ms)
         yield f"wlan0 moved to {cell}"
-    elif action == "status":
-        for what, running in topo.status():
-            yield f"{what:<20} {running}"
     elif action == "down":
-        topo.check_host()
         removed = topo.down()
         yield f"lab down ({len(removed)} objects removed)"
-    elif action == "truth":
-        from mipsniff.lab.truth import build_truth
-
-        doc = build_truth(topo.RUN_DIR)
-        text = json.dumps(doc, indent=1)
-        if output:
-            Path(output).write_text(text + "\n")
-            yield output
-        else:
-            yield text

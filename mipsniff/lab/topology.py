@@ -19,6 +19,8 @@ crash or a Ctrl-C between steps never leaves the host dirty.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from ipaddress import IPv6Address
 from pathlib import Path
@@ -100,6 +103,23 @@ class LabState:
     cell: str
     delay_ms: int = 0
     started_ns: int = 0
+
+
+LOCK_PATH = Path("/run/mipsniff-lab.lock")
+
+
+@contextlib.contextmanager
+def exclusive() -> Iterator[None]:
+    """One lab per host: `lab` commands and the proof tests take turns (flock(2) on LOCK_PATH).
+
+    Not taken by the functions below themselves, so a holder can call them (a second flock on a new
+    descriptor of the same file would wait for itself)."""
+    with open(LOCK_PATH, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _sh(ns: str | None, *argv: str, check: bool = True) -> str:

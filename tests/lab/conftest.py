@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -27,22 +25,11 @@ def need_lab_host() -> None:
         pytest.skip(reason)
 
 
-@contextlib.contextmanager
-def _exclusive() -> Iterator[None]:
-    """One lab per host: concurrent test runs (several checkouts, several developers) take turns."""
-    with open("/run/mipsniff-lab.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 @pytest.fixture
 def lab_host() -> Iterator[None]:
     """The host can run the lab (root, tools); fails in CI, skips elsewhere. Holds the lab lock."""
     need_lab_host()
-    with _exclusive():
+    with topology.exclusive():  # one lab per host: concurrent test runs and `lab` commands take turns
         yield
 
 
