@@ -85,8 +85,8 @@ class ByteSource:
         if self._mm is None or pos - self._released < RELEASE_EVERY:
             return
         upto = pos & ~(_PAGE - 1)
-        if upto > 0 and hasattr(mmap, "MADV_DONTNEED"):
-            self._mm.madvise(mmap.MADV_DONTNEED, 0, upto)
+        if upto > self._released and hasattr(mmap, "MADV_DONTNEED"):
+            self._mm.madvise(mmap.MADV_DONTNEED, self._released, upto - self._released)
         self._released = upto
 
     def close(self) -> None:
