@@ -34,7 +34,6 @@ _FIRST = struct.Struct("=q")
 _REC = struct.Struct("=IqHIiIH")
 _BATCH_BYTES = 256 << 10
 _PIPE_SIZE = 1 << 20
-F_SETPIPE_SZ = 1031  # fcntl.h (Linux); not exported by the fcntl module before Python 3.10 on all builds
 
 
 def available() -> bool:
@@ -95,7 +94,8 @@ def iter_background(reader: CaptureReader, prefilter: FrameFilter | None) -> Ite
     with contextlib.suppress(OSError):
         import fcntl
 
-        fcntl.fcntl(wfd, F_SETPIPE_SZ, _PIPE_SIZE)
+        # A 1 MiB pipe (Linux F_SETPIPE_SZ) lets the child run a few batches ahead of the parent.
+        fcntl.fcntl(wfd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
     pid = os.fork()
     if pid == 0:  # the child: walk, stream, and leave without running the parent's cleanup
         code = 0
