@@ -325,3 +325,13 @@ def test_corrupt_gzip_header_is_a_user_error(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.pcap.gz", b"\x1f\x8bgarbage, not deflate at all")
     with pytest.raises(UserError, match="not a readable capture .*gzip stream corrupt"):
         open_capture(path)
+
+
+def test_kuznetzov_pcap_with_24_byte_record_headers(tmp_path: Path) -> None:
+    out = [struct.pack("<IHHiIII", 0xA1B2CD34, 2, 4, 0, 0, 65535, 1)]
+    for i, data in enumerate((PKT1, PKT2)):
+        # ts, captured and original length, then ifindex, protocol, packet type, padding
+        out.append(struct.pack("<IIIIiHBB", 10 + i, 0, len(data), len(data), 2, 0x86DD, 0, 0) + data)
+    reader = open_capture(write(tmp_path, "kuz.pcap", b"".join(out)))
+    assert [(f.index, f.data, f.ts_ns) for f in reader] == [(1, PKT1, 10_000_000_000), (2, PKT2, 11_000_000_000)]
+    assert reader.warnings == []
