@@ -312,14 +312,27 @@ class _Router:
 
 
 class Correlator:
-    """Feed dissected packets in capture order; read `result()` after `finish()`. See the module doc."""
+    """Feed dissected packets in capture order; read `result()` after `finish()`. See the module doc.
+
+    `owns` (optional) makes this one partition of a partitioned run: observations that name a home
+    address it rejects are dropped (those of BUs/BAs still make the address a home address, as the MN
+    they create would); observations naming none (RAs, RSs, DAD NSs, 802.11 events, hoa-less weirds)
+    are link-wide evidence and are kept. Fed every frame of the capture (frames of other partitions
+    may be fed as `feed_observations(i, ts, (), src_mac, None)`: timers, pruning and the MN's own
+    frames by MAC then run as in one machine), each partition's MNs come out as the single machine's,
+    provided no MAC address is learnt by MNs of two partitions (mipsniff.multi.reduce checks)."""
 
     def __init__(
         self,
         config: CorrelatorConfig | None = None,
         home_addresses: Iterable[IPv6Address | str] = (),
+        *,
+        owns: Callable[[IPv6Address], bool] | None = None,
     ) -> None:
         self.config = config or CorrelatorConfig()
+        # A partition of the mobile nodes (mipsniff.multi.reduce): observations naming a home address
+        # this predicate rejects are left to another Correlator. See `feed_observations`.
+        self._owns = owns
         self._mns: dict[IPv6Address, _Mn] = {}
         self._hints: set[IPv6Address] = {IPv6Address(a) for a in home_addresses}
         self._mac_to_hoa: dict[str, IPv6Address] = {}
@@ -375,7 +388,16 @@ class Correlator:
         if self._first_ts is None:
             self._first_ts = ts_ns
         self._src_mac = src_mac
+        owns = self._owns
         for ob in observations:
+            if owns is not None:
+                hoa = getattr(ob, "hoa", None)
+                if hoa is not None and not owns(hoa):
+                    if isinstance(ob, BuObs | BaObs):
+                        # The unpartitioned machine would create that MN here (`_mn`), after which its
+                        # address is a home address for `observe`: keep `is_home` the same.
+                        self._hints.add(hoa)
+                    continue
             self._dispatch(ob, frame_index, ts_ns, src_mac, dst_mac)
         if src_mac is not None:
             self._note_sent(src_mac, ts_ns, frame_index)
