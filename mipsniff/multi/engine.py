@@ -278,3 +278,74 @@ def run_map(
         # `reused` says whether this run read the file at all, over both phases.
         out[i] = replace(s, reused=p1.reused and (s.reused or s.phase == 1), cpu_s=p1.cpu_s + s.cpu_s)
     return out
+
+
+def run_tasks(
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    *,
+    workers: int | None = None,
+    client: Any = None,
+    retries: int = 2,
+    label: str = "task",
+) -> list[Any]:
+    """Run `fn` on every task (picklable) on the local pool (`workers` processes; one task runs in this
+    process) or on the Dask `client`; results in task order. A task that raises, or whose worker dies, is
+    retried `retries` times; then the error is raised (the reduce's caller falls back to one process)."""
+    if client is not None:
+        stamp = time.time_ns()
+        futs = [
+            client.submit(fn, t, retries=retries, pure=False, key=f"mipsniff-{label}-{stamp}-{i}")
+            for i, t in enumerate(tasks)
+        ]
+        try:
+            return list(client.gather(futs))
+        finally:
+            for f in futs:
+                f.release()
+    if len(tasks) <= 1 or (workers or os.cpu_count() or 1) == 1:
+        return [fn(t) for t in tasks]
+    results: dict[int, Any] = {}
+    attempts = dict.fromkeys(range(len(tasks)), 0)
+    while len(results) < len(tasks):
+        todo = [i for i in range(len(tasks)) if i not in results]
+        with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(todo))) as pool:
+            running = {i: pool.submit(fn, tasks[i]) for i in todo}
+            for i, fut in running.items():
+                attempts[i] += 1
+                try:
+                    results[i] = fut.result()
+                except Exception:  # noqa: BLE001 - retried, then raised
+                    if attempts[i] > retries:
+                        raise
+    return [results[i] for i in range(len(tasks))]
+
+
+def dask_client(scheduler: str | None, workers: int | None) -> Any:
+    """A context manager giving a `distributed.Client` on `scheduler`, or on a LocalCluster started for
+    the run (`workers` processes, one thread each); both are closed on exit."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _client() -> Any:
+        from distributed import Client, LocalCluster
+
+        cluster = None
+        if scheduler:
+            own = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+            own = Client(cluster)
+        try:
+            yield own
+        finally:
+            own.close()
+            if cluster is not None:
+                cluster.close()
+
+    return _client()
+
+
+def cluster_workers(client: Any) -> int:
+    """How many workers the Dask cluster behind `client` has now (at least 1)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))

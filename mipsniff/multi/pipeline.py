@@ -42,7 +42,9 @@ class MultiResult:
     report: Report
     map_s: float = 0.0  # wall time of the map step (both phases)
     reduce_s: float = 0.0  # wall time of the reduce (read Parquet, dissect, correlate)
-    reduce_cpu_s: float = 0.0  # its CPU time (the reduce runs in this process)
+    reduce_cpu_s: float = 0.0  # its CPU time: this process's plus the partitions' (wherever they ran)
+    reduce_partitions: int = 1  # 1: the sequential reduce
+    reduce_rounds: int = 1  # partitioned runs (more than 1 when MNs sharing a MAC were regrouped)
 
     @property
     def map_cpu_s(self) -> float:
@@ -142,8 +144,28 @@ def analyze(
     map_fn: MapFn = map_file,
     vantage: Vantage | str = Vantage.AUTO,
     progress_stream: IO[str] | None = sys.stderr,
+    reduce: str = "auto",
+    partitions: int | None = None,
 ) -> MultiResult:
-    """Report on many capture files as one capture (see the module docstring)."""
+    """Report on many capture files as one capture (see the module docstring).
+
+    `reduce`: "sequential" (one Correlator in this process), "partitioned" (mipsniff.multi.reduce: the
+    MNs split by home address into `partitions` Correlators run on the engine), or "auto": partitioned
+    when there are several home addresses and more than one partition. `partitions` defaults to the
+    number of workers (local: `workers` or the cores; dask: the cluster's workers)."""
+    if reduce not in ("auto", "sequential", "partitioned"):
+        from mipsniff.errors import UserError
+
+        raise UserError(f"unknown reduce {reduce!r}: use auto, sequential or partitioned")
+    if (engine == "dask" or scheduler) and client is None:
+        from mipsniff.multi.engine import dask_client
+
+        with dask_client(scheduler, workers) as own:
+            return analyze(
+                inputs, engine="dask", workers=workers, client=own, workdir=workdir, retries=retries,
+                map_fn=map_fn, vantage=vantage, progress_stream=progress_stream, reduce=reduce,
+                partitions=partitions,
+            )
     paths = [str(p) for p in expand_inputs(list(inputs))]
     tmp = None
     if workdir is None:
@@ -169,19 +191,43 @@ def analyze(
         # (its pass 1); the map step learned the same set, file by file.
         hoas = sorted({a for s in files if s.status is FileStatus.ok for a in s.home_addresses})
         v = Vantage(vantage) if not isinstance(vantage, Vantage) else vantage
-        report = analyze_frames(
-            merged_frames(files, v),
-            capture_info(files),
-            vantage=v,
-            home_addresses=[IPv6Address(a) for a in hoas],
-        )
+        homes = [IPv6Address(a) for a in hoas]
+        info = capture_info(files)
+        if partitions is None:
+            if client is not None:
+                from mipsniff.multi.engine import cluster_workers
+
+                partitions = cluster_workers(client)
+            else:
+                partitions = workers or os.cpu_count() or 1
+        # auto: no more partitions than home addresses; asked for, as many as asked (tests).
+        n = max(1, partitions if reduce == "partitioned" else min(partitions, len(homes)))
+        stats = None
+        if reduce == "partitioned" or reduce == "auto" and n > 1:
+            from mipsniff.multi.reduce import partitioned_correlation
+
+            try:
+                corr, stats = partitioned_correlation(
+                    files, vantage=v, home_addresses=homes, end_ns=info.end_ns, partitions=n,
+                    workers=workers, client=client, retries=retries,
+                )
+                report = Report(capture=info, correlation=corr, vantage=v)
+            except Exception as exc:  # noqa: BLE001 - a partition kept failing: one process still reports
+                if progress_stream is not None:
+                    print(f"mipsniff: partitioned reduce failed ({type(exc).__name__}: {exc}); "
+                          "reducing in one process", file=progress_stream)
+                stats = None
+        if stats is None:
+            report = analyze_frames(merged_frames(files, v), info, vantage=v, home_addresses=homes)
         return MultiResult(
             files=tuple(files),
             warnings=tuple(warnings),
             report=report,
             map_s=t1 - t0,
             reduce_s=time.perf_counter() - t1,
-            reduce_cpu_s=time.process_time() - c1,
+            reduce_cpu_s=time.process_time() - c1 + (stats.cpu_elsewhere_s if stats is not None else 0.0),
+            reduce_partitions=stats.partitions if stats is not None else 1,
+            reduce_rounds=stats.rounds if stats is not None else 1,
         )
     finally:
         if tmp is not None:
