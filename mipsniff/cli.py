@@ -94,6 +94,7 @@ def report(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
     workdir: str | None = typer.Option(None, "--workdir", help="Keep the per-file Parquet here; reused while a file's content is unchanged."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Processes (local) or LocalCluster workers (dask); default: all cores."),
+    partitions: int | None = typer.Option(None, "--partitions", min=1, help="Reduce in N parallel partitions by home address (several MNs); 1: one process; default: the workers."),
     html: str | None = typer.Option(None, "--html", help="Also write one self-contained HTML page (tables, ladder and RTT figures) here."),
 ) -> None:
     """Every handover of every mobile node: timeline, latency breakdown, loss, RTT before/after, failures."""
@@ -102,9 +103,10 @@ def report(
 
     capture = captures[0]
     try:
-        if wants_multi(captures, engine, scheduler, workdir):  # many files: map per file, then reduce
+        if wants_multi(captures, engine, scheduler, workdir) or partitions is not None:  # many files: map per file, then reduce
             run_multi_report(captures, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output,
-                             engine=engine, scheduler=scheduler, workdir=workdir, workers=workers)
+                             engine=engine, scheduler=scheduler, workdir=workdir, workers=workers,
+                             partitions=partitions)
             return
         result = run_report(capture, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output)
         if html is not None:

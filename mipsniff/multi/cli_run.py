@@ -1,5 +1,6 @@
-"""What `mipsniff report FILE [FILE ...] [--engine local|dask] [--scheduler ADDR] [--workdir DIR]` does
-for many files: the multi-file pipeline, then the same JSON / CSV / terminal outputs as for one file.
+"""What `mipsniff report FILE [FILE ...] [--engine local|dask] [--scheduler ADDR] [--workdir DIR]
+[--partitions N]` does for many files: the multi-file pipeline, then the same JSON / CSV / terminal
+outputs as for one file.
 
 Kept out of cli.py so the command stays a thin wrapper. Progress (files done, packets, rate) goes to
 stderr; file warnings (duplicate, overlap, unreadable) are printed there too and are in the JSON.
@@ -35,6 +36,7 @@ def run_multi_report(
     scheduler: str | None = None,
     workdir: str | None = None,
     workers: int | None = None,
+    partitions: int | None = None,
 ) -> MultiResult:
     try:
         v = Vantage(vantage)
@@ -53,6 +55,8 @@ def run_multi_report(
         workers=workers,
         vantage=v,
         progress_stream=sys.stderr,
+        reduce="sequential" if partitions == 1 else "auto",
+        partitions=partitions,
     )
     if not any(f.status == "ok" for f in result.files):
         raise UserError(
@@ -62,7 +66,8 @@ def run_multi_report(
     print(
         f"mipsniff: {len(read)} file(s) read as one capture of {sum(f.packets for f in read):,} packets"
         f" ({sum(f.reused for f in read)} from the workdir; {len(result.files) - len(read)} duplicate or"
-        f" unreadable); map {result.map_s:.1f} s, reduce {result.reduce_s:.1f} s",
+        f" unreadable); map {result.map_s:.1f} s, reduce {result.reduce_s:.1f} s"
+        f" ({result.reduce_partitions} partition{'s' if result.reduce_partitions > 1 else ''})",
         file=sys.stderr,
     )
     for w in result.warnings:

@@ -5,10 +5,12 @@
           merged frame stream --> the single-process report pipeline --> report dict
           + capture.files / capture.warnings
 
-The reduce feeds the very frames the single-process pipeline (mipsniff.report.pipeline) would see — same
+The sequential reduce feeds the very frames the single-process pipeline (mipsniff.report.pipeline) would see — same
 prefilter, same home addresses, same global frame numbers, same order — to the same
 `analyze_frames`, so the JSON is the same byte for byte as for the concatenated capture, apart from
-`capture.path` (the first file) and the added `capture.files` and file warnings.
+`capture.path` (the first file) and the added `capture.files` and file warnings. With several mobile
+nodes the reduce is partitioned by home address (mipsniff.multi.reduce) and run on the same engine as the
+map; its merged result is the same Correlation, so the JSON is too.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class MultiResult:
     reduce_cpu_s: float = 0.0  # its CPU time: this process's plus the partitions' (wherever they ran)
     reduce_partitions: int = 1  # 1: the sequential reduce
     reduce_rounds: int = 1  # partitioned runs (more than 1 when MNs sharing a MAC were regrouped)
+    reduce_dissected: int = 0  # partitioned: frames dissected, summed over the partitions (last round)
 
     @property
     def map_cpu_s(self) -> float:
@@ -228,6 +231,7 @@ def analyze(
             reduce_cpu_s=time.process_time() - c1 + (stats.cpu_elsewhere_s if stats is not None else 0.0),
             reduce_partitions=stats.partitions if stats is not None else 1,
             reduce_rounds=stats.rounds if stats is not None else 1,
+            reduce_dissected=stats.dissected if stats is not None else 0,
         )
     finally:
         if tmp is not None:
