@@ -98,16 +98,23 @@ def report(
     html: str | None = typer.Option(None, "--html", help="Also write one self-contained HTML page (tables, ladder and RTT figures) here."),
 ) -> None:
     """Every handover of every mobile node: timeline, latency breakdown, loss, RTT before/after, failures."""
-    from mipsniff.multi.cli_run import run_multi_report, wants_multi
-    from mipsniff.report.cli_run import run_report
+    import os
 
     capture = captures[0]
     try:
-        if wants_multi(captures, engine, scheduler, workdir) or partitions is not None:  # many files: map per file, then reduce
+        # One plain file without engine options is the single-process path: decided before importing the
+        # multi-file machinery (pandas, pyarrow: ~0.2 s and ~40 MB), which that path never needs.
+        single = (len(captures) == 1 and os.path.isfile(capture) and partitions is None
+                  and engine is None and scheduler is None and workdir is None)
+        if not single:  # many files: map per file, then reduce
+            from mipsniff.multi.cli_run import run_multi_report
+
             run_multi_report(captures, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output,
                              engine=engine, scheduler=scheduler, workdir=workdir, workers=workers,
                              partitions=partitions)
             return
+        from mipsniff.report.cli_run import run_report
+
         result = run_report(capture, as_json=as_json, csv_dir=csv_dir, vantage=vantage, output=output)
         if html is not None:
             from mipsniff.report.html import report_html
