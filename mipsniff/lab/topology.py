@@ -181,6 +181,7 @@ def _build_links() -> None:
         # Default the whole namespace to quiet IPv6 before any interface appears.
         for key in ("accept_ra", "autoconf", "accept_dad", "router_solicitations", "dad_transmits"):
             _sysctl(ns, f"net.ipv6.conf.default.{key}", 0)
+
     for br in CELLS:
         _sh(NS_SW, "ip", "link", "add", br, "type", "bridge", "forward_delay", "0", "stp_state", "0")
         _sh(NS_SW, "ip", "link", "set", br, "up")
@@ -205,6 +206,11 @@ def _build_links() -> None:
     for dev in ("home0", "remote0"):
         _sh(NS_AR, "ip", "link", "set", dev, "up")
     _sh(NS_AR, "ip", "-6", "route", "add", HOME_PREFIX, "dev", "home0")
+    # Kernel neighbour entries stay REACHABLE for an hour: no NUD probes between the kernels and the
+    # MN's link-local address around a move (RFC 4861 §7.3). Such a probe answered on the old link just
+    # before it goes down looks, in a capture, like the MN's first packet on the new one.
+    for ns, dev in ((NS_AR, "home0"), (NS_AR, "remote0"), (NS_HA, HA_IFACE), (NS_MN, MN_IFACE)):
+        _sysctl(ns, f"net.ipv6.neigh.{dev}.base_reachable_time_ms", 3_600_000)
     # MN: wlan0 up with only its link-local address; the agent configures the rest.
     _quiet_ipv6(NS_MN, MN_IFACE)
     _sh(NS_MN, "ip", "link", "set", MN_IFACE, "up")

@@ -4,8 +4,9 @@ Handovers are delimited as the simulator does (RFC 6275 §11.5-§11.7): a BU to 
 address other than the current one opens a handover (home -> foreign, foreign -> foreign, or the
 deregistration BU of foreign -> home); BUs for the same care-of address before its final BA are
 retransmissions (seq + 1 each, §11.8). Times are epoch seconds rounded to the microsecond, on the clock
-the captures use. Only `events` is filled: `expected.<vantage>` is what a capture point saw, and the lab
-does not decide that for the analyser (the proof tests compare the analyser's phases with `events`).
+the captures use (the kernel's receive and transmit timestamps of the very packets, so a capture on the
+same interface records the same instants). `expected.mn` follows the report's definitions (issue 4) from
+the agent's records; `expected.ha` has the HA's signalling times and nulls where the agent keeps no record.
 """
 
 from __future__ import annotations
@@ -72,6 +73,23 @@ def _first_data(recs: list[dict[str, Any]], after: int, end: int | None) -> dict
     return None
 
 
+def _lost(recs: list[dict[str, Any]], last_old: dict[str, Any] | None,
+          first_new: dict[str, Any] | None) -> dict[str, int] | None:
+    """Echo requests of the handover window [t_last_old, t_resumed] that the MN held back (unsent) or that
+    were never answered, as the agent knows them (issue 4's loss accounting, from the sender's side)."""
+    if last_old is None or first_new is None:
+        return None
+    lo, hi = last_old["t_ns"], first_new["t_ns"]
+    fates = {(f["flow"], f["seq"]): f["fate"] for f in data_fates(recs)}
+    unsent = unanswered = 0
+    for r in recs:
+        if r["kind"] in ("data_sent", "data_unsent") and lo <= r["t_ns"] <= hi:
+            fate = fates.get((r.get("flow"), r.get("seq")))
+            unsent += fate == "unsent"
+            unanswered += fate == "lost"
+    return {"echo_unsent": unsent, "echo_unanswered": unanswered, "stream_missing": 0}
+
+
 def data_fates(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each data packet the MN's applications sent: delivered (answered), lost, or unsent (RFC 6275 §11.3.1:
     held back by the MN itself, e.g. while waiting for the BA)."""
@@ -126,6 +144,28 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
         def t_of(r: dict[str, Any] | None) -> float | None:
             return None if r is None else _t(r["t_ns"])
 
+        last_old = _last_data(mn, down["t_ns"] if down else t0)
+        first_new = _first_data(mn, t0, end)
+        ha_bu = _first(ha, "bu_received", t0, end, care_of_address=g["new"])
+        ha_ba = _first(ha, "ba_sent", t0, end, care_of_address=g["new"])
+        common = {"bu_seq": None if ba is None else ba.get("seq"), "bu_retransmissions": len(g["bus"]) - 1,
+                  "ba_status": status, "result": result}
+        expected = {
+            # At the MN's own interface every phase is seen, at the instant the agent recorded it.
+            "mn": {
+                "t_last_old": t_of(last_old), "t_link_up": t_of(_first(mn, "rs", up_ns, t0)),
+                "t_movement_detected": t_of(_first(mn, "ra", up_ns, t0)),
+                "t_dad": t_of(_first(mn, "dad_start", lo, t0, address=g["new"])),
+                "t_bu": _t(t0), "t_ba": None if ba is None else _t(ba["t_ns"]), "t_resumed": t_of(first_new),
+                **common, "lost": _lost(mn, last_old, first_new),
+            },
+            # At the HA only the signalling is recorded by the agent; data and the foreign link's ND
+            # phases are null here (the HA does not log the data it tunnels).
+            "ha": {
+                "t_last_old": None, "t_link_up": None, "t_movement_detected": None, "t_dad": None,
+                "t_bu": t_of(ha_bu), "t_ba": t_of(ha_ba), "t_resumed": None, **common, "lost": None,
+            },
+        }
         handovers.append({
             "home_address": home, "home_agent": ha_addr, "kind": kind,
             # As the report writes them: None for the home link.
@@ -140,12 +180,12 @@ def build_truth(run_dir: Path) -> dict[str, Any]:
                 "dad_end": t_of(_first(mn, "dad_end", lo, t0, address=g["new"])),
                 "bu": [{"t": _t(b["t_ns"]), "seq": b.get("seq")} for b in g["bus"]],
                 "ba": None if ba is None else {"t": _t(ba["t_ns"]), "status": ba.get("status"), "seq": ba.get("seq")},
-                "ha_bu_received": t_of(_first(ha, "bu_received", t0, end, care_of_address=g["new"])),
-                "ha_ba_sent": t_of(_first(ha, "ba_sent", t0, end, care_of_address=g["new"])),
-                "last_data_old": t_of(_last_data(mn, down["t_ns"] if down else t0)),
-                "first_data_new": t_of(_first_data(mn, t0, end)),
+                "ha_bu_received": t_of(ha_bu),
+                "ha_ba_sent": t_of(ha_ba),
+                "last_data_old": t_of(last_old),
+                "first_data_new": t_of(first_new),
             },
-            "expected": {},
+            "expected": expected,
         })
     bindings = [
         {"home_address": r.get("home_address"), "home_agent": ha_addr, "care_of_address": r.get("care_of_address"),

@@ -197,6 +197,14 @@ def check_run(run: Run, tolerance_s: float = TOLERANCE_S) -> None:
         _close(rep["t_resumed"], ev["first_data_new"], f"{rep['kind']} t_resumed")
         assert rep["bu_retransmissions"] == len(ev["bu"]) - 1
         assert rep["ba_status"] == ev["ba"]["status"] == 0
+        exp = tru["expected"]["mn"]
+        for key in ("bu_seq", "bu_retransmissions", "ba_status", "result", "lost"):
+            assert rep[key] == exp[key], (key, rep[key], exp[key])
+        for key in ("t_last_old", "t_link_up", "t_movement_detected", "t_dad", "t_bu", "t_ba", "t_resumed"):
+            if exp[key] is None:
+                assert rep[key] is None, (key, rep[key])
+            else:
+                _close(rep[key], exp[key], f"{rep['kind']} expected.mn.{key}")
     _close(mn[0]["t_dad"], truth[0]["events"]["dad_start"], "home_to_foreign t_dad")
     # The echo loss the MN's capture shows is the loss ping itself counts.
     lost = sum(h["lost"]["echo_unsent"] + h["lost"]["echo_unanswered"] for h in mn)
