@@ -103,6 +103,7 @@ from mipsniff.correlate.records import (
     MobileNode,
     PacketRecord,
     Vantage,
+    address_text,
 )
 
 SEQ_MOD = 1 << 16
@@ -915,7 +916,7 @@ class Correlator:
     def _ba_without_bu(self, mn: _Mn, signal: Signal, a: BaObs, frame: int, ts: int) -> None:
         self._weird(
             "ba_without_bu",
-            f"BA seq {a.seq} status {a.status} from {a.ha} matches no BU of {a.hoa}",
+            f"BA seq {a.seq} status {a.status} from {address_text(a.ha)} matches no BU of {address_text(a.hoa)}",
             frame, ts, a.hoa,
         )
 

@@ -11,6 +11,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv6Address
 
+_TEXT: dict[int, tuple[IPv6Address, str]] = {}
+
+
+def address_text(a: IPv6Address) -> str:
+    """`str(a)` (RFC 5952 text), memoised by identity: the dissectors hand out one shared object per
+    address, and `ipaddress`'s formatting costs more than the rest of a weird or an exported row. The
+    entry holds the object, so its id cannot be reused while the entry lives."""
+    entry = _TEXT.get(id(a))
+    if entry is not None and entry[0] is a:
+        return entry[1]
+    if len(_TEXT) >= 4096:
+        _TEXT.clear()
+    text = str(a)
+    _TEXT[id(a)] = (a, text)
+    return text
+
 
 class BindingKind(StrEnum):
     """How a BU/BA exchange changes the binding (RFC 6275 §11.7.1-§11.7.2)."""

@@ -22,7 +22,7 @@ from enum import Enum
 from ipaddress import IPv6Address
 from typing import TYPE_CHECKING, Any
 
-from mipsniff.correlate.records import Binding, Handover, PacketRecord
+from mipsniff.correlate.records import Binding, Handover, PacketRecord, address_text
 
 if TYPE_CHECKING:
     from mipsniff.report.pipeline import Report
@@ -38,14 +38,14 @@ def _ms(ns: int | None) -> float | None:
 
 
 def _s(a: IPv6Address | None) -> str | None:
-    return None if a is None else str(a)
+    return None if a is None else address_text(a)
 
 
 def handover_dict(h: Handover) -> dict[str, Any]:
     return {
         "id": h.id,
-        "home_address": str(h.home_address),
-        "home_agent": str(h.home_agent),
+        "home_address": address_text(h.home_address),
+        "home_agent": address_text(h.home_agent),
         "kind": h.kind.value,
         "old_coa": _s(h.old_coa),
         "new_coa": _s(h.new_coa),
@@ -88,9 +88,9 @@ def handover_dict(h: Handover) -> dict[str, Any]:
 
 def binding_dict(b: Binding) -> dict[str, Any]:
     return {
-        "home_address": str(b.home_address),
-        "home_agent": str(b.home_agent),
-        "care_of_address": str(b.care_of_address),
+        "home_address": address_text(b.home_address),
+        "home_agent": address_text(b.home_agent),
+        "care_of_address": address_text(b.care_of_address),
         "kind": b.kind.value,
         "t_bu": epoch(b.t_bu),
         "t_ba": epoch(b.t_ba),
@@ -120,7 +120,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "mobile_nodes": [
             {
-                "home_address": str(m.home_address),
+                "home_address": address_text(m.home_address),
                 "home_agent": _s(m.home_agent),
                 "care_of_addresses": [str(a) for a in m.care_of_addresses],
                 "mac": m.mac,
