@@ -349,6 +349,9 @@ class Correlator:
         self._next_prune = 0
         self._frame = 0
         self._first_ts: int | None = None
+        # No timer is due at or before this time (a bound computed by `_run_timers(bound=True)`, reset
+        # by every observation): frames without observations then skip the per-MN timer scan.
+        self._quiet_until = -1
         self._finished = False
         self._src_mac: str | None = None  # link source of the packet being handled
         # When a set: addresses of data packets of no known home address (report.pipeline's one-pass
@@ -383,7 +386,9 @@ class Correlator:
     ) -> None:
         """The same as `feed` for a packet already reduced to its observations (`observe.observe`, or
         `observe.fast_echo` for echo frames read straight from their bytes) and link addresses."""
-        self._run_timers(ts_ns)
+        if observations or ts_ns > self._quiet_until or ts_ns >= self._next_prune:
+            self._run_timers(ts_ns, bound=not observations)
+        # else: a frame with nothing for this machine (another partition's) before any timer is due
         self._now = max(self._now, ts_ns)
         self._frame = frame_index
         if self._first_ts is None:
@@ -391,6 +396,7 @@ class Correlator:
         self._src_mac = src_mac
         owns = self._owns
         for ob in observations:
+            self._quiet_until = -1  # state changes: deadlines are recomputed at the next timer run
             if owns is not None:
                 hoa = getattr(ob, "hoa", None)
                 if hoa is not None and not owns(hoa):
@@ -503,13 +509,25 @@ class Correlator:
             return base + self.config.resume_timeout_ns
         return None
 
-    def _run_timers(self, now: int) -> None:
+    def _run_timers(self, now: int, bound: bool = False) -> None:
+        idle_ns = self.config.idle_ns
+        quiet = 1 << 62
         for mn in list(self._mns.values()):
             d = self._deadline(mn)
             if d is not None and now > d:
                 self._step(mn, Signal.SETTLED, None, self._frame, d)
-            if now - mn.last_seen > self.config.idle_ns and (mn.ho is not None or mn.echo or mn.rtp):
+            if now - mn.last_seen > idle_ns and (mn.ho is not None or mn.echo or mn.rtp):
                 self._close_all(mn, now, at_end=False)
+            if bound:
+                # When this MN's timers can next fire: its deadline passes, or it has been idle too long
+                # (`last_seen` only grows without an observation, so this is a safe lower bound).
+                d = self._deadline(mn)
+                if d is not None and d < quiet:
+                    quiet = d
+                if (mn.ho is not None or mn.echo or mn.rtp) and mn.last_seen + idle_ns < quiet:
+                    quiet = mn.last_seen + idle_ns
+        if bound:
+            self._quiet_until = quiet
         if now >= self._next_prune:
             self._prune(now)
             self._next_prune = now + NS
