@@ -140,19 +140,22 @@ def reduce_bench(copies: int, repeats: int, skip_dask: bool) -> dict[str, object
 
     def one(label: str, **kw: object) -> None:
         nonlocal same
-        walls, cpus, parts = [], [], 0
+        walls, cpus, longest, parts = [], [], [], 0
         for _ in range(repeats):
             res = analyze([str(cap)], workdir=str(work), progress_stream=None, **kw)  # type: ignore[arg-type]
             walls.append(res.reduce_s)
             cpus.append(res.reduce_cpu_s)
+            longest.append(max(res.reduce_partition_cpu_s, default=res.reduce_cpu_s))
             parts = res.reduce_partitions
             same = same and res.report.to_dict() == want
         row = {"run": label, "partitions": parts, "reduce_wall_min_s": round(min(walls), 2),
                "reduce_wall_median_s": round(median(walls), 2), "reduce_cpu_median_s": round(median(cpus), 2),
+               "longest_partition_cpu_median_s": round(median(longest), 2),
                "frames_per_s": round(relevant / min(walls))}
         rows.append(row)
         print(f"{label:<40} wall min {min(walls):6.2f} s, median {median(walls):6.2f} s; CPU median "
-              f"{median(cpus):6.2f} s; {relevant / min(walls):>9,.0f} frames/s", flush=True)
+              f"{median(cpus):6.2f} s (longest partition {median(longest):6.2f} s);"
+              f" {relevant / min(walls):>9,.0f} frames/s", flush=True)
 
     one("sequential (one Correlator)", workers=2, reduce="sequential")
     one("partitioned, 1 partition", workers=2, reduce="partitioned", partitions=1)

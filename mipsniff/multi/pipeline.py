@@ -48,6 +48,7 @@ class MultiResult:
     reduce_partitions: int = 1  # 1: the sequential reduce
     reduce_rounds: int = 1  # partitioned runs (more than 1 when MNs sharing a MAC were regrouped)
     reduce_dissected: int = 0  # partitioned: frames dissected, summed over the partitions (last round)
+    reduce_partition_cpu_s: tuple[float, ...] = ()  # partitioned: each partition's CPU time
 
     @property
     def map_cpu_s(self) -> float:
@@ -232,6 +233,7 @@ def analyze(
             reduce_partitions=stats.partitions if stats is not None else 1,
             reduce_rounds=stats.rounds if stats is not None else 1,
             reduce_dissected=stats.dissected if stats is not None else 0,
+            reduce_partition_cpu_s=stats.partition_cpu_s if stats is not None else (),
         )
     finally:
         if tmp is not None:

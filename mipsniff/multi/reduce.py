@@ -205,6 +205,7 @@ class ReduceStats:
     dissected: int  # summed over partitions
     cpu_s: float  # summed over partitions
     cpu_elsewhere_s: float  # of that, in other processes (workers)
+    partition_cpu_s: tuple[float, ...] = ()  # each partition's (the longest bounds the wall time on idle cores)
 
 
 def partitioned_correlation(
@@ -248,5 +249,6 @@ def partitioned_correlation(
         partitions=partitions, rounds=rounds, frames=results[0].frames if results else 0,
         dissected=sum(r.dissected for r in results), cpu_s=sum(r.cpu_s for r in results),
         cpu_elsewhere_s=sum(r.cpu_s for r in results if r.pid != os.getpid()),
+        partition_cpu_s=tuple(r.cpu_s for r in sorted(results, key=lambda r: r.index)),
     )
     return merge(results), stats
