@@ -15,6 +15,24 @@ from dissectors.weirds import Weird
 __all__ = ["IPv4", "IPv6", "Packet", "Weird", "dissect", "dissect_at", "dissect_ip"]
 
 
+def _fast_records() -> None:
+    """Faster `__init__` for every record class of the dissectors (`_wire.fast_init`: same signature,
+    still frozen), once all their modules are imported."""
+    import sys
+
+    import dissectors.nd  # noqa: F401 - imported lazily by icmpv6; its records too
+    from dissectors._wire import fast_init
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dissectors.") and module is not None:
+            for obj in list(vars(module).values()):
+                if isinstance(obj, type) and obj.__module__ == name:
+                    fast_init(obj)
+
+
+_fast_records()
+
+
 def dissect(linktype: int, data: bytes) -> Packet:
     """Dissect one frame of pcap link type `linktype`."""
     data = bytes(data)
