@@ -9,5 +9,6 @@ them exactly as the single-process report would report their concatenation.
 - `mapstep`: one file -> its relevant frames as Parquet in the workdir, keyed by content hash.
 - `engine`: running the map step on a local process pool or a Dask cluster, with retries.
 - `pipeline`: map, order, reduce through the report pipeline; `MultiResult.to_json`.
+- `reduce`: the partitioned reduce, mobile nodes split by home address over the engine, merged exactly.
 - `cli_run`: what `mipsniff report FILE [FILE ...] --engine/--scheduler/--workdir` does.
 """
