@@ -4,8 +4,9 @@ Compared on the JSON text (`capture.path` set alike, `capture.files` removed) wi
 `mipsniff.report.pipeline.analyze` over the same capture: every sample capture with 2 and 3 partitions
 (more partitions than MNs, so some are empty), multi-mn.pcap cut into files, 20 random simulated
 scenarios with up to three MNs at the MN, the HA and both vantages, MNs that share a MAC address
-(regrouped), the local pool and a 2-worker Dask LocalCluster. Each test also checks that the
-partitioned path did run (`reduce_partitions`), since a failing partition falls back to one process.
+(regrouped), the local pool and a 2-worker Dask LocalCluster; on the samples, the packet records
+(packets.csv) as well. Each test also checks that the partitioned path did run (`reduce_partitions`),
+since a failing partition falls back to one process.
 """
 
 from __future__ import annotations
@@ -105,10 +106,13 @@ def test_assignment_keeps_groups_together_and_balances() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_sample_partitioned_is_the_single_report(name: str, tmp_path: Path) -> None:
-    want = _single(SAMPLES / name)
+    single = analyze_single(SAMPLES / name)
+    want = _text(single.to_dict())
     for n in (2, 3):
-        got, _ = _partitioned([SAMPLES / name], n, workdir=str(tmp_path / f"w{n}"))
+        got, res = _partitioned([SAMPLES / name], n, workdir=str(tmp_path / f"w{n}"))
         assert got == want, (name, n)
+        # packets.csv's rows too (link-wide records once, in frame order)
+        assert res.report.correlation.packets == single.correlation.packets, (name, n)
 
 
 def test_multi_mn_split_into_files_partitioned(tmp_path: Path) -> None:
