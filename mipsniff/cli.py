@@ -52,12 +52,11 @@ def show(
     strict: bool = typer.Option(False, "--strict", help="Re-raise dissector bugs instead of recording them."),
 ) -> None:
     """One line per mobility-relevant packet (ND, Mobility Header, HAO/RH2, tunnels, ICMPv6 errors, 802.11)."""
-    import json
     from itertools import islice
 
     from dissectors.prefilter import Prefilter
     from mipsniff.capture import open_capture
-    from mipsniff.report.show import packet_line, show_records
+    from mipsniff.report.show import json_line, packet_line, show_records
 
     try:
         with open_capture(capture) as reader:
@@ -65,7 +64,7 @@ def show(
             out, batch = sys.stdout, []
             for frame, rec in islice(show_records(frames, strict=strict), count):
                 if as_json:
-                    batch.append(json.dumps(rec))
+                    batch.append(json_line(rec))
                 else:
                     batch.append(packet_line(rec, reader.first_ts_ns, frame.ts_ns))
                 if len(batch) >= 512:

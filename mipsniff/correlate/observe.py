@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from ipaddress import IPv6Address, IPv6Network
 from typing import Any
 
+from dissectors._wire import ip6
+
 _ND_TYPES = frozenset((133, 134, 135, 136, 137))
 _UNSPECIFIED = IPv6Address("::")
 
@@ -375,18 +377,20 @@ def fast_echo(
     t = data[icmp]
     if (t != 128 and t != 129) or data[icmp + 1] != 0:
         return None
+    if type(data) is not bytes:  # ip6 keys its memo on a bytes slice
+        data = bytes(data)
     src_mac = data[6:12].hex(":")
     dst_mac = data[0:6].hex(":")
-    isrc = IPv6Address(data[i + 8 : i + 24])
-    idst = IPv6Address(data[i + 24 : i + 40])
+    isrc = ip6(data, i + 8)  # the dissectors' memoised address objects
+    idst = ip6(data, i + 24)
     echo = (t == 128, data[icmp + 4] << 8 | data[icmp + 5], data[icmp + 6] << 8 | data[icmp + 7])
     obs: list[Observation] = []
     if nh == 41:
         if is_home(isrc):
-            obs.append(DataObs(hoa=isrc, path=IPv6Address(data[22:38]), uplink=True, plain=False, peer=idst,
+            obs.append(DataObs(hoa=isrc, path=ip6(data, 22), uplink=True, plain=False, peer=idst,
                                echo=echo))
         elif is_home(idst):
-            obs.append(DataObs(hoa=idst, path=IPv6Address(data[38:54]), uplink=False, plain=False, peer=isrc,
+            obs.append(DataObs(hoa=idst, path=ip6(data, 38), uplink=False, plain=False, peer=isrc,
                                echo=echo))
     elif is_home(isrc):
         obs.append(DataObs(hoa=isrc, path=isrc, uplink=True, plain=True, peer=idst, echo=echo))
