@@ -210,7 +210,9 @@ class MobileNode:
         # The next BU seq, kept across BUL entries: §11.7.1 wants every BU to the same HA to carry a greater
         # number than the previous one, even after a deregistration deleted the entry.
         self.next_seq = config.initial_seq if config.initial_seq is not None else rng.randrange(0x10000)
-        self.ever_registered = False
+        # Whether the HA holds a binding for us: §11.8 picks InitialBindackTimeoutFirstReg for a BU sent
+        # when it does not (the HA then runs DAD on the home address before answering, §10.3.1).
+        self.bound_at_ha = False
         self.cn_entries: dict[IPv6Address, CnEntry] = {}
 
     # --- Machine ---
@@ -545,7 +547,7 @@ class MobileNode:
         if e is None:
             e = self.bul = BulEntry(home_address=self.config.home_address, care_of_address=self.coa,
                                     peer=self.config.home_agent, dev=self.iface, next_seq=self.next_seq,
-                                    first_registration=not self.ever_registered)
+                                    first_registration=not self.bound_at_ha)
             out.append(Log(text="mn_send_home_bu: New bule for HA"))
         else:
             out.append(Log(text="mn_send_home_bu: Bule for HA exists. Updating it."))
@@ -683,6 +685,7 @@ class MobileNode:
                           status=p.status))
             return out
         if e.dereg or p.lifetime_s == 0:
+            self.bound_at_ha = False  # the HA deleted the binding: the next BU is a first registration again
             out += self._delete_bul(e)
             out.append(gt(GtKind.HANDOVER_DONE, home_address=e.home_address, care_of_address=e.care_of_address,
                           status=p.status))
@@ -694,7 +697,7 @@ class MobileNode:
         e.state = BindingState.READY
         e.blocking = False
         e.first_registration = False
-        self.ever_registered = True
+        self.bound_at_ha = True
         e.lifetime_s = min(e.lifetime_s, p.lifetime_s)
         e.expires_ns = e.last_sent_ns + e.lifetime_s * NS_PER_S  # §11.7.3: counted from the BU's sending
         e.resend = 0

@@ -351,6 +351,24 @@ def test_return_home_deregisters_from_the_home_address() -> None:
     assert s.packet == ping().packet and s.next_hop is None  # direct, on-link
 
 
+def test_moving_away_again_after_deregistration_waits_the_first_registration_timeout() -> None:
+    # §11.8: with no binding at the HA (deleted by the deregistration) the BU is a first registration:
+    # the HA runs DAD on the home address first, so the MN waits 1.5 s, not 1 s, before resending.
+    d = Driver()
+    registered(d)
+    d.feed(LinkDown(iface="wlan0"), 20 * S)
+    d.feed(LinkUp(iface="wlan0"), 21 * S)
+    d.feed(ra("2001:db8::/64", mac=HOME_MAC, home=True), 21 * S + 5 * MS)
+    d.feed(Received(iface="wlan0", packet=pk.build_ba(HA, HOA, home_address=None, status=0, seq=54815,
+                                                      lifetime_s=0)), d.now + 5 * MS)
+    assert d.mn.bul is None
+    d.feed(LinkDown(iface="wlan0"), 30 * S)
+    t0 = attach(d, 31 * S, prefix="2001:db8:2::/64", mac=R2_MAC)
+    d.run(t0 + 20 * S)
+    bus = [x for x in d.sent(pk.Kind.BU) if x[0] >= t0]
+    assert [(b[0] - a[0]) / S for a, b in zip(bus, bus[1:], strict=False)][:3] == [1.5, 3, 6]
+
+
 def test_booting_at_home_sends_no_bu() -> None:
     d = Driver()
     d.feed(LinkUp(iface="wlan0"), 0)
