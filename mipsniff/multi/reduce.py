@@ -17,11 +17,12 @@ more than its own packets, and the partitioned run reproduces each of those coup
   the same MAC (say, a router's, at some capture points), the partitions would credit frames
   differently, so those MNs are put in one partition and the reduce runs again.
 
-Routing (`candidates`): on Ethernet, plain or IPv6-in-IPv6 (RFC 2473) IPv6 carrying UDP, TCP or an
-ICMPv6 echo can only be data of the home address in its (inner) source or destination
-(observe._data); such a frame is dissected by the partitions owning one of those addresses if it is a
-home address. Every other frame (other link types, VLAN tags, extension headers — a HAO or RH2 —
-mobility signalling, ND, ICMPv6 errors, short frames) is dissected by every partition.
+Routing (`candidates`): on Ethernet, Linux cooked (v1, v2) or raw IP links, plain or IPv6-in-IPv6
+(RFC 2473) IPv6 carrying UDP, TCP or an ICMPv6 echo can only be data of the home address in its
+(inner) source or destination (observe._data); such a frame is dissected by the partitions owning one
+of those addresses if it is a home address. Every other frame (other link types, VLAN tags, extension
+headers — a HAO or RH2 — mobility signalling, ND, ICMPv6 errors, short frames) is dissected by every
+partition.
 
 Merge: mobile nodes by first frame, bindings and handovers by `t_bu` (handover ids renumbered), as
 `Correlator.result` sorts them; weirds and packet records in frame order, those naming no home address
@@ -45,22 +46,45 @@ from mipsniff.multi.files import FileSummary
 _TRANSPORT = frozenset((6, 17))  # TCP, UDP
 
 
-def candidates(linktype: int, data: bytes) -> tuple[bytes, bytes] | None:
-    """The two addresses (16 raw bytes each) whose data a frame can be, or None when it must go to every
-    partition (see the module docstring)."""
+# Link types whose IPv6 header sits at a fixed offset: Ethernet (ethertype at 12), Linux cooked v1
+# (protocol at 14) and v2 (protocol at 0), raw IP (the version nibble says IPv6). Others (802.11,
+# loopback with its platform-dependent family values, ...) go to every partition.
+_LINKS: dict[int, tuple[int, int | None]] = {1: (14, 12), 113: (16, 14), 276: (20, 0), 101: (0, None),
+                                             12: (0, None), 14: (0, None), 229: (0, None)}
+
+
+def _src_mac(linktype: int, data: bytes) -> str | None:
+    """The link source address exactly as `dissectors.link` gives it (`LinkLayer.src_mac`)."""
+    if linktype == 1:
+        return data[6:12].hex(":")
+    if linktype == 113:
+        return data[6:12].hex(":") if data[4:6] == b"\x00\x06" else None
+    if linktype == 276:
+        return data[12:18].hex(":") if data[11] == 6 else None
+    return None
+
+
+def candidates(linktype: int, data: bytes) -> tuple[bytes, bytes, str | None] | None:
+    """The two addresses (16 raw bytes each) whose data a frame can be, and its link source address;
+    or None when the frame must go to every partition (see the module docstring)."""
+    link = _LINKS.get(linktype)
+    if link is None:
+        return None
+    o, proto = link
     n = len(data)
-    if linktype != 1 or n < 55 or data[12] != 0x86 or data[13] != 0xDD or data[14] >> 4 != 6:
+    if n < o + 41 or data[o] >> 4 != 6 or proto is not None and data[proto:proto + 2] != b"\x86\xdd":
         return None
-    nh = data[20]
+    nh = data[o + 6]
     if nh == 41:  # IPv6 in IPv6: the inner header names the home address (RFC 2473, RFC 6275 §10.4.2)
-        if n < 95 or data[54] >> 4 != 6:
+        i = o + 40
+        if n < i + 41 or data[i] >> 4 != 6:
             return None
-        inh = data[60]
-        if inh in _TRANSPORT or inh == 58 and data[94] in (128, 129):
-            return data[62:78], data[78:94]
+        inh = data[i + 6]
+        if inh in _TRANSPORT or inh == 58 and data[i + 40] in (128, 129):
+            return data[i + 8:i + 24], data[i + 24:i + 40], _src_mac(linktype, data)
         return None
-    if nh in _TRANSPORT or nh == 58 and data[54] in (128, 129):
-        return data[22:38], data[38:54]
+    if nh in _TRANSPORT or nh == 58 and data[o + 40] in (128, 129):
+        return data[o + 8:o + 24], data[o + 24:o + 40], _src_mac(linktype, data)
     return None
 
 
@@ -138,7 +162,7 @@ def reduce_partition(task: PartitionTask) -> PartitionResult:
         cand = candidates(frame.linktype, data)
         if cand is not None and cand[0] not in mine and cand[1] not in mine:
             # Not this partition's data: only its time and its sender count here.
-            corr.feed_observations(frame.index, frame.ts_ns, (), data[6:12].hex(":"), None)
+            corr.feed_observations(frame.index, frame.ts_ns, (), cand[2], None)
             continue
         dissected += 1
         fast = fast_echo(frame.linktype, data, is_home)

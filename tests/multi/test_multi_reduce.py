@@ -64,11 +64,16 @@ def _ip6(nh: int, src: bytes, dst: bytes, payload: bytes) -> bytes:
 def test_data_frames_name_their_two_candidate_home_addresses() -> None:
     echo = bytes.fromhex("8000" "0000" "1234" "0001")  # echo request: type, code, checksum, id, seq
     udp = bytes.fromhex("1f90" "1f90" "0008" "0000")
-    assert red.candidates(1, ETH + _ip6(58, A, B, echo)) == (A, B)
-    assert red.candidates(1, ETH + _ip6(17, B, A, udp)) == (B, A)
+    mac = "02:00:00:00:00:01"
+    assert red.candidates(1, ETH + _ip6(58, A, B, echo)) == (A, B, mac)
+    assert red.candidates(1, ETH + _ip6(17, B, A, udp)) == (B, A, mac)
     # IPv6 in IPv6 (RFC 2473): the inner addresses, not the tunnel endpoints.
     outer_src, outer_dst = IPv6Address("2001:db8:2::9").packed, IPv6Address("2001:db8::1").packed
-    assert red.candidates(1, ETH + _ip6(41, outer_src, outer_dst, _ip6(58, A, B, echo))) == (A, B)
+    assert red.candidates(1, ETH + _ip6(41, outer_src, outer_dst, _ip6(58, A, B, echo))) == (A, B, mac)
+    # Linux cooked v1 (packet type, ARPHRD, address length 6, address padded to 8, protocol) and raw IPv6.
+    sll = bytes.fromhex("0000" "0001" "0006" "020000000001" "0000" "86dd")
+    assert red.candidates(113, sll + _ip6(17, B, A, udp)) == (B, A, mac)
+    assert red.candidates(229, _ip6(17, B, A, udp)) == (B, A, None)
 
 
 @pytest.mark.parametrize(
@@ -86,10 +91,10 @@ def test_data_frames_name_their_two_candidate_home_addresses() -> None:
 def test_other_frames_go_to_every_partition(frame: bytes) -> None:
     got = red.candidates(1, frame)
     if frame[20] == 58 and frame[54] == 0x81:
-        assert got == (A, B)  # the echo reply is data
+        assert got == (A, B, "02:00:00:00:00:01")  # the echo reply is data
     else:
         assert got is None
-    assert red.candidates(113, frame) is None  # other link types: every partition
+    assert red.candidates(127, frame) is None  # other link types (radiotap): every partition
 
 
 def test_assignment_keeps_groups_together_and_balances() -> None:
@@ -194,3 +199,21 @@ def test_cli_partitions_option(tmp_path: Path) -> None:
         assert f"({n} partition" in r.output
         outs.append(_text(json.loads(out.read_text())))
     assert outs[0] == outs[1] == _single(MULTI)
+
+
+@pytest.mark.parametrize("linktype", [113, 229])
+def test_cooked_and_raw_captures_are_routed_too(linktype: int, tmp_path: Path) -> None:
+    # multi-mn.pcap as `tcpdump -i any` (Linux cooked v1) and as raw IPv6 would have written it.
+    _, nanos, frames = read_pcap(MULTI)
+    out = []
+    for ts, d in frames:
+        if linktype == 113:
+            out.append((ts, bytes.fromhex("0000" "0001" "0006") + d[6:12] + b"\0\0" + d[12:14] + d[14:]))
+        elif d[12:14] == b"\x86\xdd":
+            out.append((ts, d[14:]))
+    cap = write_pcap(tmp_path / f"multi-{linktype}.pcap", out, linktype=linktype, nanos=nanos)
+    want = _single(cap)
+    assert len(json.loads(want)["mobile_nodes"]) == 3
+    got, res = _partitioned([cap], 3, workdir=str(tmp_path / "w"))
+    assert got == want
+    assert res.reduce_dissected < 3 * sum(f.relevant for f in res.files)  # the data frames were routed
