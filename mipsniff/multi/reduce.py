@@ -32,6 +32,7 @@ taken from partition 0 only (every partition saw them).
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -140,9 +141,6 @@ class PartitionResult:
 
 def reduce_partition(task: PartitionTask) -> PartitionResult:
     """Correlate the MNs of one partition over the whole merged stream (runs in a worker)."""
-    import os
-    import time
-
     from mipsniff.multi.pipeline import merged_frames
 
     c0 = time.process_time()
