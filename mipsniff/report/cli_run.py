@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from mipsniff.correlate import Vantage
+from mipsniff.correlate import CorrelatorConfig, Vantage
 from mipsniff.errors import UserError
 from mipsniff.report.pipeline import Report, analyze
 
@@ -40,8 +40,11 @@ def run_report(capture: str, *, as_json: bool, csv_dir: str | None, vantage: str
         v = Vantage(vantage)
     except ValueError:
         raise UserError(f"unknown vantage {vantage!r}: use mn, ha or auto") from None
+    # One PacketRecord per signalling packet is kept only for packets.csv: without --csv the report's
+    # memory then grows with its handovers, bindings and weirds, not with the signalling traffic.
+    config = CorrelatorConfig(vantage=v, keep_packets=csv_dir is not None)
     with _progress(capture) as progress:
-        report = analyze(capture, vantage=v, progress=progress)
+        report = analyze(capture, vantage=v, config=config, progress=progress)
     if csv_dir is not None:
         from mipsniff.report.export import write_csv
 
