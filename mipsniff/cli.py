@@ -102,7 +102,7 @@ def report(
     capture = captures[0]
     try:
         # One plain file without engine options is the single-process path: decided before importing the
-        # multi-file machinery (pandas, pyarrow: ~0.2 s and ~40 MB), which that path never needs.
+        # multi-file machinery (pandas, pyarrow: ~0.2 s and ~58 MB), which that path never needs.
         single = (len(captures) == 1 and os.path.isfile(capture) and partitions is None
                   and engine is None and scheduler is None and workdir is None)
         if not single:  # many files: map per file, then reduce
