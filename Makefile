@@ -45,7 +45,7 @@ samples: venv
 	$(BIN)/python -m mipsniff.sim.samples sample_pcaps
 
 bench: venv
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --targets show,report,tshark
 
 # The Jupyter front end is not a test dependency (CI runs the notebook with nbclient): installed on demand.
 notebook: venv
