@@ -50,14 +50,13 @@ def run_report(capture: str, *, as_json: bool, csv_dir: str | None, vantage: str
 
         write_csv(report, csv_dir)
     if as_json:
-        from mipsniff.report.export import to_json
+        from mipsniff.report.export import write_json
 
-        text = to_json(report)
         if output is None:
-            sys.stdout.write(text)
+            write_json(report, sys.stdout)
         else:
             with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                write_json(report, fh)
         return report
     from rich.console import Console
 
