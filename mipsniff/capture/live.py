@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import BinaryIO
 
 from mipsniff.capture.frame import Frame
+from mipsniff.capture.writer import PcapWriter
 from mipsniff.errors import UserError
 
 # Linux constants (linux/if_ether.h, linux/if_packet.h, asm-generic/socket.h); the socket module
@@ -159,25 +159,6 @@ def _arphrd(iface: str) -> int:
             return int(f.read().strip())
     except (OSError, ValueError):
         return 1
-
-
-# --- pcap writer ------------------------------------------------------------------------------------
-
-
-class PcapWriter:
-    """Streams a classic libpcap savefile (microsecond timestamps, host byte order magic)."""
-
-    def __init__(self, stream: BinaryIO, linktype: int, snaplen: int = SNAPLEN) -> None:
-        self._stream = stream
-        stream.write(struct.pack("=IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
-
-    def write(self, frame: Frame) -> None:
-        sec, usec = divmod(frame.ts_ns // 1000, 1_000_000)
-        self._stream.write(struct.pack("=IIII", sec, usec, len(frame.data), len(frame.data)))
-        self._stream.write(frame.data)
-
-    def flush(self) -> None:
-        self._stream.flush()
 
 
 # --- the raw backend --------------------------------------------------------------------------------
@@ -434,7 +415,7 @@ def capture_frames(
     try:
         for frame in source:
             if writer is not None:
-                writer.write(frame)
+                writer.write(frame.ts_ns, frame.data)
             n += 1
             yield frame
             if on_tick is not None:

@@ -23,7 +23,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from mipsniff.capture.frame import Frame
-from mipsniff.capture.live import CaptureStats, LiveSource, PcapWriter, RawCapture, capture_frames
+from mipsniff.capture.live import SNAPLEN, CaptureStats, LiveSource, RawCapture, capture_frames
+from mipsniff.capture.writer import PcapWriter
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,7 +283,7 @@ def live_main(
           flush=True)
     pcap_file = open(write, "wb") if write else None  # noqa: SIM115 - closed below, after the capture
     try:
-        writer = PcapWriter(pcap_file, source.linktype) if pcap_file is not None else None
+        writer = PcapWriter(pcap_file, source.linktype, snaplen=SNAPLEN) if pcap_file is not None else None
         def on_event(e: LiveEvent) -> None:
             printer.event(e)
 

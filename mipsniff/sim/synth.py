@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mipsniff.sim.pcap import write_capture
+from mipsniff.capture.writer import write_capture
 from mipsniff.sim.scenarios import ScenarioResult, run
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from mipsniff.capture import live
+from mipsniff.capture.writer import PcapWriter
 from mipsniff.errors import UserError
 from mipsniff.lab import netns
 
@@ -103,7 +104,7 @@ def test_raw_capture_filters_in_the_kernel_and_writes_pcap(veth_pair: tuple[str,
     pcap = tmp_path / "live.pcap"
     frames: list = []
     with cap, pcap.open("wb") as f:
-        writer = live.PcapWriter(f, cap.linktype)
+        writer = PcapWriter(f, cap.linktype)
 
         def traffic() -> None:
             time.sleep(0.3)

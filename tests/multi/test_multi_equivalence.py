@@ -150,7 +150,7 @@ def test_load_with_a_dask_client_is_one_report_over_the_files(tmp_path: Path, da
 def test_pcapng_with_vantage_interfaces_split_reports_like_the_whole(tmp_path: Path, vantage: str) -> None:
     """lost-ba.pcapng has interfaces `mn` and `ha`: each part is read at the requested one, as the
     single-process path reads the whole (the same packet seen at both points must not count twice)."""
-    from mipsniff.sim.pcap import write_capture
+    from mipsniff.capture.writer import write_capture
 
     src = SAMPLES / "lost-ba.pcapng"
     with open_capture(src) as rd:

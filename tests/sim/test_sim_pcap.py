@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from mipsniff.sim.pcap import PcapngWriter, PcapWriter, write_capture
+from mipsniff.capture.writer import PcapngWriter, PcapWriter, write_capture
 
 FRAME = bytes.fromhex("333300000001" "00055df2db2b" "86dd") + bytes(40)
 T = 1_209_643_200_123_456_789  # ns

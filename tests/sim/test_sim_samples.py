@@ -64,7 +64,7 @@ def test_every_packet_dissects_cleanly_in_tshark(capture):
 @pytest.mark.oracle
 def test_the_expert_check_does_flag_a_malformed_frame(tmp_path):
     # The check above must be able to fail: a frame whose IPv6 payload length overruns the data.
-    from mipsniff.sim.pcap import PcapWriter
+    from mipsniff.capture.writer import PcapWriter
 
     tshark = need("tshark")
     bad = tmp_path / "bad.pcap"

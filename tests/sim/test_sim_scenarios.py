@@ -9,8 +9,8 @@ from ipaddress import IPv6Address
 
 import pytest
 
+from mipsniff.capture.writer import write_capture
 from mipsniff.sim.clock import EPOCH_NS
-from mipsniff.sim.pcap import write_capture
 from mipsniff.sim.scenarios import SCENARIOS, SettingError, parse_settings, random_scenario, run
 from mipsniff.sim.world import CN_ADDRESS
 

@@ -1,8 +1,9 @@
 """Capture writers: classic pcap (one interface) and pcapng (one IDB per capture point).
 
-Formats: libpcap savefile format (LINKTYPE_ETHERNET = 1, microsecond timestamps) and pcapng
-(draft-ietf-opsawg-pcapng: SHB, IDB with if_name and if_tsresol = 6, EPB). Both are written
-little-endian with no wall-clock or host data, so the same frames give the same bytes.
+Formats: libpcap savefile format (microsecond timestamps) and pcapng (draft-ietf-opsawg-pcapng: SHB,
+IDB with if_name and if_tsresol = 6, EPB). Both are written little-endian with no wall-clock or host
+data, so the same frames give the same bytes. The simulator (`mipsniff synth`) and live capture
+(`mipsniff live -w`) both write through these classes.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def _ts_us(ts_ns: int) -> int:
 class PcapWriter:
     """Writes a classic pcap: global header, then one record per `write()`."""
 
-    def __init__(self, stream: BinaryIO, linktype: int = LINKTYPE_ETHERNET) -> None:
+    def __init__(self, stream: BinaryIO, linktype: int = LINKTYPE_ETHERNET, snaplen: int = SNAPLEN) -> None:
         self._stream = stream
-        stream.write(struct.pack("<IHHiIII", _PCAP_MAGIC_US, 2, 4, 0, 0, SNAPLEN, linktype))
+        stream.write(struct.pack("<IHHiIII", _PCAP_MAGIC_US, 2, 4, 0, 0, snaplen, linktype))
 
     def write(self, ts_ns: int, data: bytes, interface: int = 0) -> None:
         if interface != 0:
@@ -34,6 +35,9 @@ class PcapWriter:
         sec, usec = divmod(_ts_us(ts_ns), 1_000_000)
         self._stream.write(struct.pack("<IIII", sec, usec, len(data), len(data)))
         self._stream.write(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 def _pad4(data: bytes) -> bytes:
