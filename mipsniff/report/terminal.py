@@ -6,6 +6,7 @@ that the JSON does not also carry.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
@@ -14,14 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from mipsniff.correlate.records import Handover, HandoverResult
-from mipsniff.report.export import epoch
 
 if TYPE_CHECKING:
     from mipsniff.report.pipeline import Report
 
 _PHASES = (
     ("last data on old path", "t_last_old"),
-    ("link up (first MN packet)", "t_link_up"),
+    ("link up (first MN frame)", "t_link_up"),
     ("movement detected", "t_movement_detected"),
     ("DAD NS", "t_dad"),
     ("Binding Update", "t_bu"),
@@ -31,6 +31,13 @@ _PHASES = (
 _RESULT_STYLE = {HandoverResult.COMPLETED: "green", HandoverResult.FAILED: "red", HandoverResult.INCOMPLETE: "yellow"}
 
 
+def _clock(ts_ns: int) -> str:
+    """Time of day in UTC with the capture's microseconds, as tcpdump -tttt prints it (the date is in
+    the header line); the JSON keeps epoch seconds."""
+    sec, us = divmod(ts_ns // 1000, 1_000_000)
+    return f"{datetime.fromtimestamp(sec, UTC):%H:%M:%S}.{us:06d}"
+
+
 def _fmt_ms(v: float | None) -> str:
     return "—" if v is None else f"{v:.3f} ms"
 
@@ -38,7 +45,7 @@ def _fmt_ms(v: float | None) -> str:
 def _timeline(h: Handover) -> Table:
     t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     t.add_column("phase")
-    t.add_column("time (s)", justify="right")
+    t.add_column("time (UTC)", justify="right")
     t.add_column("Δ from previous", justify="right")
     t.add_column("Δ from last old", justify="right")
     prev: int | None = None
@@ -51,7 +58,7 @@ def _timeline(h: Handover) -> Table:
             continue
         delta = "" if prev is None else f"{(ts - prev) / 1e6:+.3f} ms"
         since = "" if h.t_last_old is None else f"{(ts - h.t_last_old) / 1e6:.3f} ms"
-        t.add_row(label, f"{epoch(ts):.6f}", delta, since)
+        t.add_row(label, _clock(ts), delta, since)
         prev = ts
     return t
 
@@ -78,7 +85,7 @@ def _summary(h: Handover) -> Table:
     ba = "no BA" if h.ba_status is None else f"{h.ba_status} ({h.ba_status_name})"
     t.add_row("BU seq / resends / BA", f"{h.bu_seq} / {h.bu_retransmissions} / {ba}")
     if h.l2_events:
-        t.add_row("802.11 events", ", ".join(f"{e.subtype}@{epoch(e.t):.6f}" for e in h.l2_events))
+        t.add_row("802.11 events", ", ".join(f"{e.subtype}@{_clock(e.t)}" for e in h.l2_events))
     if h.ping_pong:
         t.add_row("ping-pong", "back to the previous address")
     return t
@@ -89,7 +96,8 @@ def render(report: Report, console: Console) -> None:
     corr = report.correlation
     span = ""
     if c.start_ns is not None and c.end_ns is not None:
-        span = f", {(c.end_ns - c.start_ns) / 1e9:.3f} s"
+        start = datetime.fromtimestamp(c.start_ns // 10**9, UTC)
+        span = f", {start:%Y-%m-%d %H:%M:%S} UTC + {(c.end_ns - c.start_ns) / 1e9:.3f} s"
     console.print(
         f"[bold]{c.path}[/bold]: {c.packets} packets{span}, vantage {report.vantage.value}, "
         f"{len(corr.mobile_nodes)} mobile node(s), {len(corr.handovers)} handover(s), "
@@ -117,7 +125,7 @@ def render(report: Report, console: Console) -> None:
             console.print(Panel(Group(_timeline(h), Text(""), _summary(h)), title=title, title_align="left"))
     if corr.weirds:
         console.rule("weirds")
-        t = Table("frame", "time (s)", "name", "home address", "detail", box=None)
+        t = Table("frame", "time (UTC)", "name", "home address", "detail", box=None)
         for cw in corr.weirds:
-            t.add_row(str(cw.frame), f"{epoch(cw.ts_ns):.6f}", cw.name, str(cw.home_address or ""), cw.detail)
+            t.add_row(str(cw.frame), _clock(cw.ts_ns), cw.name, str(cw.home_address or ""), cw.detail)
         console.print(t)
