@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
+from ipaddress import IPv6Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -470,11 +471,19 @@ class Analysis:
     """
 
     def __init__(self, reports: Sequence[Mapping[str, Any]], packet_rows: Sequence[Mapping[str, Any]] | None
-                 = None, *, paths: Sequence[Path] = (), vantage: str = "auto") -> None:
+                 = None, *, paths: Sequence[Path] = (), vantage: str = "auto", packets: str = "relevant") -> None:
+        if packets not in ("relevant", "all"):
+            raise UserError(f"unknown packets selection {packets!r}: use 'relevant' or 'all'")
         self.reports: list[dict[str, Any]] = [dict(r) for r in reports]
         self._packet_rows = packet_rows
         self.paths = list(paths)
         self.vantage = vantage
+        self.packet_selection = packets
+
+    def _home_addresses(self) -> set[IPv6Address]:
+        """The mobile nodes' home addresses, as the report names them."""
+        return {IPv6Address(mn["home_address"]) for r in self.reports for mn in r.get("mobile_nodes") or []
+                if mn.get("home_address")}
 
     def __repr__(self) -> str:
         names = ", ".join(_capture_name(r) for r in self.reports)
@@ -522,12 +531,17 @@ class Analysis:
     # -- packets and derived tables
     @cached_property
     def packets(self) -> pd.DataFrame:
-        """One row per packet (see `PacketRow`); read from the capture on first use, with a progress bar."""
+        """One row per packet (see `PacketRow`); read from the capture on first use, with a progress bar.
+
+        By default (`load(..., packets="relevant")`) the packets the report reads: mobility signalling,
+        ND, tunnels, ICMPv6 errors, and all traffic of the mobile nodes' home addresses — so the table
+        grows with the mobility traffic, not with the capture. `packets="all"` gives every frame."""
         if self._packet_rows is None:
+            homes = None if self.packet_selection == "all" else self._home_addresses()
             # Typed chunks keep peak memory near the final table's size: per-row Python objects only
             # ever exist for one chunk.
             parts = [packets_frame(chunk) for path in self.paths
-                     for chunk in _read_packet_chunks(path, self.vantage)]
+                     for chunk in _read_packet_chunks(path, self.vantage, addresses=homes)]
             if not parts:
                 return packets_frame([])
             df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -758,24 +772,35 @@ def _read_packet_rows(path: Path, vantage: str = "auto") -> list[PacketRow]:
     return [row for chunk in _read_packet_chunks(path, vantage) for row in chunk]
 
 
-def _read_packet_chunks(path: Path, vantage: str = "auto", chunk: int = 50_000) -> Iterator[list[PacketRow]]:
-    """Dissect every frame of a capture into lists of at most `chunk` `PacketRow`s (progress bar for
+def _read_packet_chunks(path: Path, vantage: str = "auto", chunk: int = 50_000,
+                        addresses: Iterable[IPv6Address] | None = None) -> Iterator[list[PacketRow]]:
+    """Dissect the frames of a capture into lists of at most `chunk` `PacketRow`s (progress bar for
     files over ~10 MB).
+
+    With `addresses`, only the frames the report reads are dissected: the mobility-relevant ones (the
+    byte-level prefilter of `dissectors.prefilter`) and every packet to or from one of `addresses`
+    (the mobile nodes' home addresses), so the table's size follows the mobility traffic, not the
+    capture's. With None, every frame.
 
     A pcapng holding one interface per capture point (`mipsniff synth --vantage both`) is read at the
     vantage's interface only, as the report does, so a packet crossing both points is not counted twice.
     """
     from dissectors import dissect
+    from dissectors.prefilter import Prefilter
     from mipsniff.capture.reader import open_capture
     from mipsniff.correlate import Vantage
     from mipsniff.report.pipeline import vantage_interface
 
     rows: list[PacketRow] = []
     with open_capture(path) as reader, _progress_bar(path) as tick:
+        frames = iter(reader) if addresses is None else reader.iter_relevant(Prefilter(addresses))
         only: int | None = None
-        for frame in reader:
-            if frame.index == 1 and len(reader.interfaces) > 1:
-                only = vantage_interface(reader.interfaces, Vantage(vantage))
+        first = True
+        for frame in frames:
+            if first:
+                first = False
+                if len(reader.interfaces) > 1:
+                    only = vantage_interface(reader.interfaces, Vantage(vantage))
             if only is not None and frame.interface != only:
                 continue
             pkt = dissect(frame.linktype, frame.data)
@@ -842,8 +867,12 @@ def _build_report(path: Path, vantage: str) -> dict[str, Any]:
     return report.to_dict()
 
 
-def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client: Any = None) -> Analysis:
+def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client: Any = None,
+         packets: str = "relevant") -> Analysis:
     """Analyse one capture or several (e.g. one per scenario): report now, packets on first use.
+
+    `packets` chooses the rows of `.packets`: "relevant" (default; what the report reads: signalling,
+    ND, tunnels and the mobile nodes' own traffic) or "all" (every frame; memory grows with the capture).
 
     With `client` (a `dask.distributed.Client`), `paths` (files, directories, globs) are one capture
     split into files, e.g. a ring buffer: mapped on the cluster and reduced into one report
@@ -852,7 +881,7 @@ def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client:
         from mipsniff.multi.pipeline import report_document
 
         doc, read = report_document(paths, client=client, vantage=vantage)
-        return Analysis([doc], None, paths=read, vantage=vantage)
+        return Analysis([doc], None, paths=read, vantage=vantage, packets=packets)
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not items:
         raise UserError("no capture given: pass a path or a list of paths")
@@ -863,7 +892,7 @@ def load(paths: PathLike | Sequence[PathLike], *, vantage: str = "auto", client:
             raise UserError(f"{path}: no such capture file")
         resolved.append(path)
     reports = [_build_report(p, vantage) for p in resolved]
-    return Analysis(reports, None, paths=resolved, vantage=vantage)
+    return Analysis(reports, None, paths=resolved, vantage=vantage, packets=packets)
 
 
 def read_report(source: PathLike | Mapping[str, Any] | str) -> Analysis:

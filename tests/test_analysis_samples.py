@@ -143,3 +143,36 @@ def test_vantage_picks_the_interface_of_a_two_point_capture() -> None:
     assert pd.isna(row["t_movement_detected"]) == (expected["t_movement_detected"] is None)
     with pytest.raises(mipsniff.errors.UserError, match="unknown vantage"):
         mipsniff.load(path, vantage="cn")
+
+
+def test_packets_table_keeps_the_mobility_traffic_and_drops_unrelated_frames(tmp_path: Path) -> None:
+    # The article's frames with unrelated traffic woven in (IPv4 UDP, IPv6 TCP between other hosts):
+    # by default `.packets` holds what the report reads, so its size follows the mobility traffic.
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.inet6 import TCP, IPv6
+    from scapy.layers.l2 import Ether
+
+    from mipsniff.capture.reader import open_capture
+    from mipsniff.capture.writer import PcapWriter
+
+    eth = Ether(src="02:00:00:00:99:01", dst="02:00:00:00:99:02")
+    noise = [bytes(eth / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=5000, dport=53) / (b"x" * 20)),
+             bytes(eth / IPv6(src="2001:db8:99::1", dst="2001:db8:99::2") / TCP(sport=4000, dport=80))]
+    with open_capture(SAMPLES / "article.pcap") as reader:
+        frames = [(f.ts_ns, f.data) for f in reader]
+    path = tmp_path / "noisy.pcap"
+    with path.open("wb") as fh:
+        w = PcapWriter(fh)
+        for ts, data in frames:
+            w.write(ts, data)
+            for n in noise:
+                w.write(ts + 1000, n)
+    clean, noisy = mipsniff.load(SAMPLES / "article.pcap"), mipsniff.load(path)
+    every = mipsniff.load(path, packets="all")
+    assert len(every.packets) == 3 * len(frames)
+    assert len(noisy.packets) == len(clean.packets) == len(frames)
+    assert list(noisy.packets["type"].astype(str)) == list(clean.packets["type"].astype(str))
+    timeline = [c for c in clean.handovers.columns if c.startswith(("t_", "latency_ms.", "lost."))]
+    assert noisy.handovers[timeline].equals(clean.handovers[timeline])
+    with pytest.raises(mipsniff.errors.UserError):
+        mipsniff.load(path, packets="some")
