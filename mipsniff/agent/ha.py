@@ -297,18 +297,23 @@ class HomeAgent(Router):
                                    seq=p.seq, state=BindingState.DAD)]
         return self._bce_dad_done(new, None, now)  # type: ignore[arg-type]
 
+    @staticmethod
+    def _registered(e: BindingCacheEntry, lifetime: int) -> list[Action]:
+        """The actions that announce a binding as registered (to the transport and the ground truth)."""
+        return [
+            BindingChanged(home_address=e.home_address, care_of_address=e.care_of_address, peer=e.local,
+                           lifetime_s=lifetime, seq=e.seq, state=BindingState.REGISTERED),
+            gt(GtKind.BINDING_ADDED, home_address=e.home_address, care_of_address=e.care_of_address, seq=e.seq,
+               lifetime_s=lifetime),
+        ]
+
     def _bce_dad_done(self, e: BindingCacheEntry | None, p: pk.Parsed | None, now: int) -> list[Action]:
         assert e is not None
         status, lifetime = self._grant(e.requested_lifetime_s)
         e.state = BindingState.REGISTERED
         e.lifetime_s = lifetime
         e.expires_ns = now + lifetime * NS_PER_S
-        out: list[Action] = [
-            BindingChanged(home_address=e.home_address, care_of_address=e.care_of_address, peer=e.local,
-                           lifetime_s=lifetime, seq=e.seq, state=BindingState.REGISTERED),
-            gt(GtKind.BINDING_ADDED, home_address=e.home_address, care_of_address=e.care_of_address, seq=e.seq,
-               lifetime_s=lifetime),
-        ]
+        out = self._registered(e, lifetime)
         if self.ha_config.proxy_nd:
             out.append(self._unsolicited_na(e.home_address))
         out += self._send_ba(hoa=e.home_address, coa=e.care_of_address, local=e.local, status=status, seq=e.seq,
@@ -333,12 +338,7 @@ class HomeAgent(Router):
         e.requested_lifetime_s = p.lifetime_s
         e.lifetime_s = lifetime
         e.expires_ns = now + lifetime * NS_PER_S
-        out: list[Action] = [
-            BindingChanged(home_address=e.home_address, care_of_address=e.care_of_address, peer=e.local,
-                           lifetime_s=lifetime, seq=e.seq, state=BindingState.REGISTERED),
-            gt(GtKind.BINDING_ADDED, home_address=e.home_address, care_of_address=e.care_of_address, seq=e.seq,
-               lifetime_s=lifetime),
-        ]
+        out = self._registered(e, lifetime)
         out += self._send_ba(hoa=e.home_address, coa=e.care_of_address, local=e.local, status=status, seq=e.seq,
                              lifetime_s=lifetime)
         if lifetime == 0:

@@ -896,7 +896,8 @@ class Correlator:
         return _Ba(ts=ts, frame=frame, seq=a.seq, status=a.status, status_name=a.status_name,
                    lifetime_s=a.lifetime_s)
 
-    def _acknowledge(self, mn: _Mn, signal: Signal, a: BaObs, frame: int, ts: int) -> None:
+    def _take_ba(self, mn: _Mn, a: BaObs, frame: int, ts: int) -> _Exchange:
+        """Record a BA that answers the open exchange (accepted or rejected alike)."""
         ex = mn.exchange
         assert ex is not None
         rec = self._ba_record(a, frame, ts)
@@ -904,19 +905,17 @@ class Correlator:
         ex.acked_count = len(ex.bus)
         ex.last_status = rec
         ex.bas.append(rec)
+        return ex
+
+    def _acknowledge(self, mn: _Mn, signal: Signal, a: BaObs, frame: int, ts: int) -> None:
+        ex = self._take_ba(mn, a, frame, ts)
         mn.bound = True
         mn.path = mn.hoa if ex.kind == BindingKind.DEREGISTRATION else ex.coa
         if ex.kind == BindingKind.REFRESH or ex.kind == BindingKind.DEREGISTRATION and mn.ho is None:
             self._close_exchange(ex, ts, at_end=False)
 
     def _reject(self, mn: _Mn, signal: Signal, a: BaObs, frame: int, ts: int) -> None:
-        ex = mn.exchange
-        assert ex is not None
-        rec = self._ba_record(a, frame, ts)
-        ex.acked = rec
-        ex.acked_count = len(ex.bus)
-        ex.last_status = rec
-        ex.bas.append(rec)
+        ex = self._take_ba(mn, a, frame, ts)
         if signal == Signal.BA_REJECT_REFRESH:
             self._close_exchange(ex, ts, at_end=False)
 
